@@ -1,0 +1,5 @@
+import sys
+
+from cnnlib.cli import main
+
+sys.exit(main())

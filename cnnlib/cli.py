@@ -1,0 +1,76 @@
+"""Command line: ``python -m cnnlib train|download-mnist|verify-mnist``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _train(args) -> int:
+    from cnnlib import config as config_mod
+    from cnnlib.train import run
+
+    cfg = config_mod.load(args.config) if args.config else {}
+    if args.mnist:
+        cfg.setdefault("data", {})["dir"] = args.mnist
+    if args.seed is not None:
+        cfg["seed"] = args.seed
+    metrics = run(cfg, args.out, progress=not args.quiet)
+    final = metrics["final"]
+    if metrics["status"] == "completed":
+        print(f"{args.out}: test accuracy {final['test_accuracy']:.4f}, test loss {final['test_loss']:.4f}, "
+              f"train time {metrics['time']['train_seconds']:.1f} s")
+    else:
+        print(f"{args.out}: diverged at iteration {metrics['diverged_at_iteration']}")
+    return 0
+
+
+def _download(args) -> int:
+    from cnnlib.data import download_mnist
+
+    path = download_mnist(args.folder)
+    print(f"MNIST is ready in {path}")
+    return 0
+
+
+def _verify(args) -> int:
+    from cnnlib.data import verify_mnist
+
+    verify_mnist(args.folder)
+    print(f"{args.folder}: all four MNIST files are complete and correct")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cnnlib", description="Train NumPy CNNs on MNIST.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("train", help="train one model, write metrics.json and history.json")
+    p.add_argument("--config", help="YAML/JSON run config (missing settings take the defaults)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--mnist", help="MNIST folder (overrides data.dir)")
+    p.add_argument("--seed", type=int, help="random seed (overrides seed)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=_train)
+    p = sub.add_parser("download-mnist", help="download and verify MNIST into a folder")
+    p.add_argument("folder")
+    p.set_defaults(func=_download)
+    p = sub.add_parser("verify-mnist", help="check the four MNIST files in a folder")
+    p.add_argument("folder")
+    p.set_defaults(func=_verify)
+    args = parser.parse_args(argv)
+
+    from cnnlib.config import ConfigError
+    from cnnlib.data import DatasetError
+
+    try:
+        return args.func(args)
+    except (ConfigError, DatasetError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written for the unfinished run", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

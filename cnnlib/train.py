@@ -1,0 +1,267 @@
+"""The training loop: one run of one model with one seed, written to a folder.
+
+``run(config, out_dir)`` trains and writes, atomically:
+
+* ``metrics.json``: status (``completed`` or ``diverged``), final figures, times,
+  the resolved config, seed, versions and hardware;
+* ``history.json``: per-iteration training loss, accuracy and learning rate, and the
+  test evaluations (``per_epoch`` times per epoch: intermediate ones on a fixed
+  test subset, the one at each epoch end on the full test set), as columns.
+
+Same config (seed included) and same thread count -> identical numbers. A NaN or
+infinite training loss stops the run with status ``diverged``; the history up to
+that point is kept, and non-finite numbers are written as ``null``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+
+from cnnlib import config as config_mod
+from cnnlib import env
+from cnnlib.io import write_json
+from cnnlib.losses import SoftmaxCrossEntropy
+from cnnlib.models import count_parameters, mlp, reference_cnn
+from cnnlib.optim import SGD
+from cnnlib.schedules import make_schedule
+
+#: The fixed test subset used for intermediate evaluations is drawn with this seed,
+#: the same for every run, so curves of different runs are comparable.
+TEST_SUBSET_SEED = 2018
+
+
+def pixel_table(scale: float = 255.0, shift: float = 0.5) -> np.ndarray:
+    """Lookup table uint8 pixel -> float32 model input ``pixel / scale - shift``."""
+    return (np.arange(256, dtype=np.float64) / scale - shift).astype(np.float32)
+
+
+def scale_images(images: np.ndarray, scale: float = 255.0, shift: float = 0.5) -> np.ndarray:
+    """uint8 ``(N, 28, 28)`` -> float32 model input ``(N, 1, 28, 28)``: ``x / scale - shift``."""
+    return pixel_table(scale, shift)[images].reshape(len(images), 1, *images.shape[1:])
+
+
+def build_model(model_cfg: dict, rng: np.random.Generator):
+    if model_cfg["name"] == "reference_cnn":
+        return reference_cnn(init_std=model_cfg["init_std"], rng=rng)
+    return mlp(hidden=tuple(model_cfg["hidden"]), init_std=model_cfg["init_std"], rng=rng)
+
+
+def evaluate(model, images: np.ndarray, labels: np.ndarray, table: np.ndarray, batch_size: int = 1000):
+    """Mean loss and accuracy of ``model`` on uint8 images. Returns ``(loss, accuracy)``."""
+    loss_fn = SoftmaxCrossEntropy()
+    total_loss, correct = 0.0, 0
+    with np.errstate(all="ignore"):
+        for i in range(0, len(images), batch_size):
+            x = table[images[i : i + batch_size]]
+            logits = model.forward(x.reshape(len(x), 1, *x.shape[1:]), train=False)
+            y = labels[i : i + batch_size]
+            total_loss += loss_fn.forward(logits, y) * len(y)
+            correct += int(np.count_nonzero(logits.argmax(axis=1) == y))
+    n = max(len(images), 1)
+    return total_loss / n, correct / n
+
+
+def _finite(x):
+    return x if x is not None and math.isfinite(x) else None
+
+
+class _Progress:
+    """A one-line progress bar on a terminal; one line per epoch otherwise."""
+
+    def __init__(self, epochs: int, iters: int, stream=None, enabled=True):
+        self.stream = stream or sys.stderr
+        self.tty = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.enabled = enabled
+        self.epochs, self.iters = epochs, iters
+        self._last = 0.0
+
+    def step(self, epoch: int, it: int, loss: float) -> None:
+        if not self.tty:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.2 and it + 1 < self.iters:
+            return
+        self._last = now
+        done = (it + 1) / self.iters
+        bar = "#" * int(done * 30)
+        self.stream.write(f"\repoch {epoch + 1}/{self.epochs} [{bar:<30}] {done:4.0%}  loss {loss:.4f} ")
+        self.stream.flush()
+
+    def epoch_end(self, epoch: int, acc: float, loss: float, seconds: float) -> None:
+        if not self.enabled:
+            return
+        end = "\n"
+        prefix = "\r" if self.tty else ""
+        self.stream.write(f"{prefix}epoch {epoch + 1}/{self.epochs}: test accuracy {acc:.4f}, "
+                          f"test loss {loss:.4f} ({seconds:.1f} s){' ' * 20 if self.tty else ''}{end}")
+        self.stream.flush()
+
+
+def run(config: dict, out_dir: str | Path, data=None, progress: bool = True) -> dict:
+    """Train as ``config`` says and write ``metrics.json`` and ``history.json`` to ``out_dir``.
+
+    Args:
+        config: run settings (see :data:`cnnlib.config.DEFAULTS`); validated here.
+        data: ``(train_x, train_y, test_x, test_y)`` already loaded, or None to read
+            ``config["data"]["dir"]`` with :func:`cnnlib.data.load_mnist`.
+        progress: show progress on stderr.
+    Returns:
+        the metrics dict that was written.
+    """
+    from threadpoolctl import threadpool_limits
+
+    cfg = config_mod.resolve(config)
+    out_dir = Path(out_dir)
+    if data is None:
+        from cnnlib.data import load_mnist
+
+        data = load_mnist(cfg["data"]["dir"])
+    train_x, train_y, test_x, test_y = data
+    if cfg["data"]["train_limit"]:
+        train_x, train_y = train_x[: cfg["data"]["train_limit"]], train_y[: cfg["data"]["train_limit"]]
+    if cfg["data"]["test_limit"]:
+        test_x, test_y = test_x[: cfg["data"]["test_limit"]], test_y[: cfg["data"]["test_limit"]]
+    with threadpool_limits(limits=cfg["threads"]):
+        return _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress)
+
+
+def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
+    t_start = time.perf_counter()
+    seed = cfg["seed"]
+    init_seq, shuffle_seq = np.random.SeedSequence(seed).spawn(2)
+    model = build_model(cfg["model"], np.random.default_rng(init_seq))
+    shuffle_rng = np.random.default_rng(shuffle_seq)
+    opt_cfg = cfg["optimizer"]
+    opt = SGD(model.parameters(), lr=opt_cfg["lr"], momentum=opt_cfg["momentum"],
+              weight_decay=opt_cfg["weight_decay"])
+    schedule = make_schedule(cfg["schedule"], opt_cfg["lr"])
+    loss_fn = SoftmaxCrossEntropy()
+    table = pixel_table(cfg["data"]["pixel_scale"], cfg["data"]["pixel_shift"])
+
+    bs = cfg["batch_size"]
+    iters = len(train_x) // bs
+    if iters == 0:
+        raise config_mod.ConfigError(
+            f"'batch_size' {bs} is larger than the {len(train_x)} training images; lower it")
+    if cfg["iterations_per_epoch"]:
+        iters = min(iters, cfg["iterations_per_epoch"])
+    epochs = cfg["epochs"]
+    ev = cfg["eval"]
+    per_epoch = min(ev["per_epoch"], iters)
+    eval_points = {round((j + 1) * iters / per_epoch) for j in range(per_epoch)}  # includes iters
+    subset = np.arange(len(test_x))
+    if ev["subset"] and ev["subset"] < len(test_x):
+        subset = np.sort(np.random.default_rng(TEST_SUBSET_SEED).permutation(len(test_x))[: ev["subset"]])
+    sub_x, sub_y = test_x[subset], test_y[subset]
+
+    hist = {"iteration": [], "epoch": [], "lr": [], "loss": [], "accuracy": []}
+    evals = {"iteration": [], "epoch": [], "test_loss": [], "test_accuracy": [], "images": []}
+    epoch_rows = []
+    train_seconds = eval_seconds = 0.0
+    recent = deque(maxlen=cfg["loss_window"])
+    status, diverged_at = "completed", None
+    bar = _Progress(epochs, iters, enabled=progress)
+
+    def record_eval(iteration, full):
+        nonlocal eval_seconds
+        t0 = time.perf_counter()
+        xs, ys = (test_x, test_y) if full else (sub_x, sub_y)
+        loss, acc = evaluate(model, xs, ys, table, ev["batch_size"])
+        eval_seconds += time.perf_counter() - t0
+        evals["iteration"].append(iteration)
+        evals["epoch"].append(iteration / iters)
+        evals["test_loss"].append(loss)
+        evals["test_accuracy"].append(acc)
+        evals["images"].append(len(ys))
+        return loss, acc
+
+    record_eval(0, full=False)
+    iteration = 0
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for epoch in range(epochs):
+            t_epoch = time.perf_counter()
+            order = shuffle_rng.permutation(len(train_x))
+            epoch_losses, epoch_correct = [], 0
+            for it in range(iters):
+                t0 = time.perf_counter()
+                idx = order[it * bs : (it + 1) * bs]
+                xb = table[train_x[idx]].reshape(bs, 1, *train_x.shape[1:])
+                yb = train_y[idx]
+                lr = schedule(iteration, epoch, float(np.mean(recent)) if recent else math.inf)
+                opt.lr = lr
+                opt.zero_grad()
+                logits = model.forward(xb)
+                loss = loss_fn.forward(logits, yb)
+                correct = int(np.count_nonzero(logits.argmax(axis=1) == yb))
+                iteration += 1
+                hist["iteration"].append(iteration)
+                hist["epoch"].append(iteration / iters)
+                hist["lr"].append(lr)
+                hist["loss"].append(loss)
+                hist["accuracy"].append(correct / bs)
+                if not math.isfinite(loss):
+                    train_seconds += time.perf_counter() - t0
+                    status, diverged_at = "diverged", iteration
+                    break
+                model.backward(loss_fn.backward(), need_input_grad=False)
+                opt.step()
+                train_seconds += time.perf_counter() - t0
+                recent.append(loss)
+                epoch_losses.append(loss)
+                epoch_correct += correct
+                bar.step(epoch, it, loss)
+                if it + 1 in eval_points:
+                    t_loss, t_acc = record_eval(iteration, full=(it + 1 == iters))
+            if status == "diverged":
+                break
+            epoch_rows.append({
+                "epoch": epoch + 1,
+                "test_loss": t_loss,
+                "test_accuracy": t_acc,
+                "train_loss_mean": float(np.mean(epoch_losses)),
+                "train_accuracy_mean": epoch_correct / (iters * bs),
+                "seconds": time.perf_counter() - t_epoch,
+            })
+            bar.epoch_end(epoch, t_acc, t_loss, time.perf_counter() - t_epoch)
+
+    if status == "diverged" and bar.enabled:
+        sys.stderr.write(f"\nthe training loss became {hist['loss'][-1]} at iteration {diverged_at}: "
+                         "run stopped as diverged\n")
+    last = epoch_rows[-1] if epoch_rows else None
+    final = {
+        "test_accuracy": last["test_accuracy"] if last and status == "completed" else None,
+        "test_loss": last["test_loss"] if last and status == "completed" else None,
+        "train_loss": _finite(hist["loss"][-1]) if hist["loss"] else None,
+        "train_loss_epoch_mean": last["train_loss_mean"] if last and status == "completed" else None,
+        "train_accuracy_epoch_mean": last["train_accuracy_mean"] if last and status == "completed" else None,
+        "epochs_completed": len(epoch_rows),
+        "iterations": iteration,
+    }
+    total = time.perf_counter() - t_start
+    metrics = {
+        "status": status,
+        "diverged_at_iteration": diverged_at,
+        "final": final,
+        "time": {
+            "train_seconds": train_seconds,
+            "eval_seconds": eval_seconds,
+            "total_seconds": total,
+            "train_seconds_per_epoch": train_seconds / max(iteration / iters, 1e-12),
+        },
+        "epochs": epoch_rows,
+        "model": {"name": cfg["model"]["name"], "parameters": count_parameters(model)},
+        "seed": seed,
+        "config": cfg,
+        "versions": env.versions(),
+        "hardware": {**env.hardware(), "threads": cfg["threads"]},
+    }
+    history = {"iterations_per_epoch": iters, "batch_size": bs, "train": hist, "eval": evals}
+    write_json(out_dir / "history.json", history)
+    write_json(out_dir / "metrics.json", metrics)  # last: its presence means the run finished
+    return metrics

@@ -1,0 +1,133 @@
+"""The training loop: outputs, determinism, divergence, accuracy on real MNIST."""
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from cnnlib.train import run, scale_images
+
+SMALL = {"epochs": 2, "data": {"train_limit": 1000, "test_limit": 500}, "eval": {"subset": 200}}
+
+
+def small_data(mnist):
+    return mnist  # limits in the config cut it down
+
+
+def strict_json(path):
+    def reject(token):
+        raise AssertionError(f"{path} contains {token}, which is not JSON")
+
+    return json.loads(path.read_text(), parse_constant=reject)
+
+
+def test_outputs_and_eval_cadence(mnist, tmp_path):
+    m = run({**SMALL, "eval": {"per_epoch": 5, "subset": 200}}, tmp_path, data=mnist, progress=False)
+    assert m["status"] == "completed"
+    metrics, history = strict_json(tmp_path / "metrics.json"), strict_json(tmp_path / "history.json")
+    assert metrics == json.loads(json.dumps(m))
+    iters = history["iterations_per_epoch"]
+    assert iters == 10  # 1000 images / batch 100
+    train = history["train"]
+    assert len(train["loss"]) == 2 * iters == len(train["lr"]) == len(train["accuracy"])
+    ev = history["eval"]
+    # an evaluation before training, then 5 per epoch; the one at each epoch end is on the full test set
+    assert ev["iteration"] == [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20]
+    assert [n for it, n in zip(ev["iteration"], ev["images"]) if it % iters == 0 and it] == [500, 500]
+    assert set(ev["images"][1:4]) == {200}
+    assert m["final"]["test_accuracy"] == ev["test_accuracy"][-1]
+    assert m["final"]["train_loss"] == train["loss"][-1]
+    for key in ("python", "numpy", "cnnlib"):
+        assert key in m["versions"]
+    assert m["hardware"]["cores"] >= 1 and m["seed"] == 0
+    assert m["time"]["train_seconds"] > 0 and m["time"]["eval_seconds"] > 0
+    assert not list(tmp_path.glob(".*tmp"))  # no temporary files left
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers(mnist, tmp_path):
+    a = run({**SMALL, "seed": 3}, tmp_path / "a", data=mnist, progress=False)
+    b = run({**SMALL, "seed": 3}, tmp_path / "b", data=mnist, progress=False)
+    c = run({**SMALL, "seed": 4}, tmp_path / "c", data=mnist, progress=False)
+    ha, hb, hc = (json.loads((tmp_path / x / "history.json").read_text()) for x in "abc")
+    assert ha == hb
+    assert a["final"] == b["final"]
+    assert ha["train"]["loss"] != hc["train"]["loss"]
+    assert a["final"] != c["final"]
+
+
+def test_divergence_is_recorded_not_raised(mnist, tmp_path):
+    m = run({**SMALL, "optimizer": {"lr": 1000.0}}, tmp_path, data=mnist, progress=False)
+    assert m["status"] == "diverged"
+    history = strict_json(tmp_path / "history.json")  # strict JSON: NaN written as null
+    losses = history["train"]["loss"]
+    assert losses[-1] is None and all(x is not None for x in losses[:-1])
+    assert len(losses) == m["diverged_at_iteration"] < 2 * 10
+    assert m["final"]["test_accuracy"] is None
+    strict_json(tmp_path / "metrics.json")
+
+
+def test_dynamic_schedule_drives_the_learning_rate(mnist, tmp_path):
+    run({**SMALL, "schedule": {"name": "dynamic"}, "loss_window": 1}, tmp_path, data=mnist, progress=False)
+    train = json.loads((tmp_path / "history.json").read_text())["train"]
+    assert train["lr"][0] == 0.2  # no loss seen yet: loss > 1 branch
+    from cnnlib.schedules import dynamic
+
+    for i in range(1, len(train["lr"])):
+        assert train["lr"][i] == pytest.approx(dynamic(i, 0, train["loss"][i - 1]))
+
+
+def test_mlp_runs(mnist, tmp_path):
+    m = run({**SMALL, "model": {"name": "mlp", "init_std": 0.05}}, tmp_path, data=mnist, progress=False)
+    assert m["model"] == {"name": "mlp", "parameters": 784 * 256 + 256 + 256 * 10 + 10}
+    assert m["final"]["test_accuracy"] > 0.5
+
+
+def test_one_epoch_full_mnist_reaches_90_percent(mnist, tmp_path):
+    """The 2018 report: 0.959 after 2 epochs. One epoch of the same protocol must reach 0.90."""
+    m = run({"epochs": 1, "seed": 0}, tmp_path, data=mnist, progress=False)
+    assert m["final"]["iterations"] == 600
+    assert m["final"]["test_accuracy"] >= 0.90, m["final"]
+
+
+def test_scale_images():
+    x = np.array([[[0, 255], [51, 102]]], dtype=np.uint8)
+    y = scale_images(x)
+    assert y.shape == (1, 1, 2, 2) and y.dtype == np.float32
+    np.testing.assert_allclose(y[0, 0], [[-0.5, 0.5], [-0.3, -0.1]], atol=1e-7)
+
+
+def test_cli_train_and_errors(mnist_dir, tmp_path):
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("epochs: 1\ndata: {train_limit: 500, test_limit: 300}\neval: {subset: 100}\n")
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "cnnlib", "train", "--config", str(cfg), "--out", str(out),
+                        "--mnist", str(mnist_dir)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "test accuracy" in r.stdout
+    assert "\r" not in r.stderr  # no progress bar when not on a terminal
+    assert json.loads((out / "metrics.json").read_text())["config"]["data"]["dir"] == str(mnist_dir)
+
+    cfg.write_text("optimizer: {lr: -1}\n")
+    r = subprocess.run([sys.executable, "-m", "cnnlib", "train", "--config", str(cfg), "--out", str(tmp_path / "x")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "optimizer.lr" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "x").exists()
+
+    r = subprocess.run([sys.executable, "-m", "cnnlib", "train", "--out", str(tmp_path / "y"),
+                        "--mnist", str(tmp_path / "nowhere")], capture_output=True, text=True)
+    assert r.returncode == 2 and "nowhere" in r.stderr and "download-mnist" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_loss_is_finite_for_huge_logits():
+    from cnnlib.losses import SoftmaxCrossEntropy
+
+    loss = SoftmaxCrossEntropy()
+    logits = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4]], dtype=np.float32)
+    value = loss.forward(logits, np.array([1, 2]))
+    grad = loss.backward()
+    assert math.isfinite(value) and np.all(np.isfinite(grad))
+    assert value == pytest.approx((2e4 + np.log(3)) / 2, rel=1e-6)
