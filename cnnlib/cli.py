@@ -15,6 +15,15 @@ def _train(args) -> int:
         cfg.setdefault("data", {})["dir"] = args.mnist
     if args.seed is not None:
         cfg["seed"] = args.seed
+    folder = config_mod.resolve(cfg)["data"]["dir"]  # also checks the config before any download
+    if not args.mnist and not args.no_download:
+        from cnnlib.data import DatasetError, download_mnist, verify_mnist
+
+        try:
+            verify_mnist(folder)
+        except DatasetError:
+            print(f"MNIST is not complete in {folder}: downloading it", file=sys.stderr)
+            download_mnist(folder)  # keeps files that are already there and correct
     metrics = run(cfg, args.out, progress=not args.quiet)
     final = metrics["final"]
     if metrics["status"] == "completed":
@@ -47,7 +56,8 @@ def main(argv=None) -> int:
     p = sub.add_parser("train", help="train one model, write metrics.json and history.json")
     p.add_argument("--config", help="YAML/JSON run config (missing settings take the defaults)")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--mnist", help="MNIST folder (overrides data.dir)")
+    p.add_argument("--mnist", help="a folder that already holds MNIST (overrides data.dir; nothing is downloaded)")
+    p.add_argument("--no-download", action="store_true", help="do not download MNIST into data.dir when missing")
     p.add_argument("--seed", type=int, help="random seed (overrides seed)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_train)

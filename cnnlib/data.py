@@ -537,7 +537,7 @@ def download_mnist(
             lines.append(
                 "To provide the files by hand: on a machine with internet access download "
                 f"{', '.join(n + '.gz' for n in MNIST_FILES)} from any MNIST mirror and put "
-                f"them in {folder}, or pass a folder that already has them."
+                f"them in {folder}, or use a folder that already has them (python -m cnnlib train --mnist DIR)."
             )
             raise DatasetError("\n".join(lines))
     return folder
