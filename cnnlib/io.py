@@ -58,3 +58,14 @@ def write_json(path: str | os.PathLike, obj: Any) -> Path:
     """Write ``obj`` as strict, indented JSON atomically (NaN/inf become null)."""
     text = json.dumps(json_safe(obj), indent=2, sort_keys=False, allow_nan=False)
     return atomic_write_text(path, text + "\n")
+
+
+def write_npz(path: str | os.PathLike, arrays: dict) -> Path:
+    """Save arrays as an uncompressed ``.npz`` atomically."""
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return atomic_write_bytes(path, buf.getvalue())

@@ -108,6 +108,22 @@ class Sequential(Layer):
     def parameters(self) -> list[Parameter]:
         return [p for layer in self.layers for p in layer.parameters()]
 
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of all parameters keyed as PyTorch's ``nn.Sequential`` does: ``"0.weight"``, ``"0.bias"``..."""
+        return {f"{i}.{p.name}": p.value.copy() for i, layer in enumerate(self.layers) for p in layer.parameters()}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Set every parameter from ``state`` (as made by :meth:`state_dict`), in place."""
+        expected = {f"{i}.{p.name}": p for i, layer in enumerate(self.layers) for p in layer.parameters()}
+        missing, unexpected = set(expected) - set(state), set(state) - set(expected)
+        if missing or unexpected:
+            raise KeyError(f"state does not fit this model: missing {sorted(missing)}, unexpected {sorted(unexpected)}")
+        for key, p in expected.items():
+            value = np.asarray(state[key])
+            if value.shape != p.shape:
+                raise ValueError(f"{key}: shape {value.shape} does not fit {p.shape}")
+            p.value[...] = value
+
     def output_shape(self, input_shape):
         shape = tuple(input_shape)
         for layer in self.layers:

@@ -4,6 +4,7 @@
 
 * ``metrics.json``: status (``completed`` or ``diverged``), final figures, times,
   the resolved config, seed, versions and hardware;
+* ``weights.npz``: the trained parameters (``model.state_dict()`` keys, e.g. ``0.weight``);
 * ``history.json``: per-iteration training loss, accuracy and learning rate, and the
   test evaluations (``per_epoch`` times per epoch: intermediate ones on a fixed
   test subset, the one at each epoch end on the full test set), as columns.
@@ -25,7 +26,7 @@ import numpy as np
 
 from cnnlib import config as config_mod
 from cnnlib import env
-from cnnlib.io import write_json
+from cnnlib.io import write_json, write_npz
 from cnnlib.losses import SoftmaxCrossEntropy
 from cnnlib.models import count_parameters, mlp, reference_cnn
 from cnnlib.optim import SGD
@@ -262,6 +263,7 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
         "hardware": {**env.hardware(), "threads": cfg["threads"]},
     }
     history = {"iterations_per_epoch": iters, "batch_size": bs, "train": hist, "eval": evals}
+    write_npz(out_dir / "weights.npz", model.state_dict())
     write_json(out_dir / "history.json", history)
     write_json(out_dir / "metrics.json", metrics)  # last: its presence means the run finished
     return metrics

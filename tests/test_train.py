@@ -131,3 +131,16 @@ def test_loss_is_finite_for_huge_logits():
     grad = loss.backward()
     assert math.isfinite(value) and np.all(np.isfinite(grad))
     assert value == pytest.approx((2e4 + np.log(3)) / 2, rel=1e-6)
+
+
+def test_weights_are_saved_and_reload(mnist, tmp_path):
+    from cnnlib.models import reference_cnn
+    from cnnlib.train import evaluate, pixel_table
+
+    m = run({**SMALL, "epochs": 1}, tmp_path, data=mnist, progress=False)
+    model = reference_cnn(rng=99)
+    with np.load(tmp_path / "weights.npz") as state:
+        assert sorted(state.files) == ["0.bias", "0.weight", "3.bias", "3.weight", "7.bias", "7.weight"]
+        model.load_state_dict(dict(state))
+    _, acc = evaluate(model, mnist[2][:500], mnist[3][:500], pixel_table())
+    assert acc == m["final"]["test_accuracy"]
