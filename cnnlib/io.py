@@ -69,3 +69,16 @@ def write_npz(path: str | os.PathLike, arrays: dict) -> Path:
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     return atomic_write_bytes(path, buf.getvalue())
+
+
+def write_csv(path: str | os.PathLike, columns: list[str], rows: list[dict]) -> Path:
+    """Write ``rows`` (dicts keyed by ``columns``) as CSV atomically; None becomes an empty cell."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="raise")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    return atomic_write_text(path, buf.getvalue())

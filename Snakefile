@@ -1,0 +1,24 @@
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/summary.smk"
+include: "workflow/rules/checks.smk"
+
+
+rule all:
+    input:
+        expand("results/summary/{experiment}.csv", experiment=EXPERIMENTS),
+        expand("results/summary/curves/{experiment}.csv", experiment=EXPERIMENTS),
+        "results/summary/runs.csv",
+        "results/checks/gradcheck.csv",
+        "results/checks/loss_stability.csv",
+        "results/visual/conv1_maps.npz",
+    default_target: True

@@ -1,0 +1,160 @@
+"""Helpers: the config expanded into runs, checked before any job starts."""
+
+import copy
+import hashlib
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from cnnlib.config import ConfigError, resolve
+
+validate(config, workflow.source_path("../schemas/config.schema.yaml"))
+
+REPO = Path(workflow.basedir)
+VISUAL = config["visual"]
+RUNS = "results/runs/{experiment}/{variant}/seed-{seed}"
+MNIST_MANIFEST = "resources/mnist/MANIFEST.json"
+
+
+def cnnlib_hash():
+    """SHA-256 of cnnlib's sources: a change to the library retrains (via params)."""
+    h = hashlib.sha256()
+    for path in sorted((REPO / "cnnlib").rglob("*.py")):
+        h.update(path.relative_to(REPO).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def value_name(value):
+    """Canonical, filesystem-safe text of a sweep value: 0.05 and 5e-2 give '0.05'."""
+    if isinstance(value, bool):
+        raise WorkflowError(f"sweep value {value!r} is not a number or a name")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    text = repr(number)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def as_number(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def set_dotted(tree, dotted, value):
+    node = tree
+    keys = dotted.split(".")
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise WorkflowError(f"sweep key {dotted!r}: {key!r} is not a group of settings")
+    node[keys[-1]] = value
+
+
+def merge(base, override):
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def expand_experiments(cfg):
+    """{experiment: {variant: (setting shown in tables, run settings)}} in config order."""
+    out = {}
+    for exp, spec in cfg["experiments"].items():
+        base = merge(cfg.get("defaults", {}), spec.get("settings", {}))
+        variants = {}
+        sweep = spec.get("sweep")
+        if sweep:
+            for value in sweep["values"]:
+                name = f"{sweep['prefix']}-{value_name(value)}"
+                if name in variants:
+                    raise WorkflowError(
+                        f"experiments.{exp}.sweep.values: {value!r} repeats variant {name}"
+                    )
+                settings = copy.deepcopy(base)
+                set_dotted(settings, sweep["key"], as_number(value))
+                variants[name] = (value_name(value), settings)
+        for name, extra in (spec.get("variants") or {}).items():
+            if name in variants:
+                raise WorkflowError(
+                    f"experiments.{exp}.variants.{name}: a sweep already makes this variant"
+                )
+            variants[name] = (name.split("-", 1)[-1], merge(base, extra))
+        for name, (_, settings) in variants.items():
+            try:
+                resolve({**settings, "seed": 0})
+            except ConfigError as exc:
+                raise WorkflowError(
+                    f"config: experiment {exp}, variant {name}: {exc}"
+                ) from None
+        out[exp] = variants
+    return out
+
+
+EXPERIMENTS = expand_experiments(config)
+SEEDS = list(config["seeds"])
+CNNLIB_HASH = cnnlib_hash()
+
+if config["visual"]["experiment"] not in EXPERIMENTS or config["visual"][
+    "variant"
+] not in EXPERIMENTS.get(config["visual"]["experiment"], {}):
+    raise WorkflowError(
+        "config: visual.experiment/visual.variant must name a variant of the experiments "
+        f"(got {config['visual']['experiment']}/{config['visual']['variant']})"
+    )
+
+
+def run_settings(experiment, variant, seed):
+    """The settings of one run, as cnnlib.train takes them."""
+    _, settings = EXPERIMENTS[experiment][variant]
+    cfg = copy.deepcopy(settings)
+    cfg["seed"] = int(seed)
+    cfg["threads"] = config["threads"]
+    cfg.setdefault("data", {})["dir"] = str(Path(MNIST_MANIFEST).parent)
+    return resolve(cfg)
+
+
+def run_config(wildcards):
+    return run_settings(wildcards.experiment, wildcards.variant, wildcards.seed)
+
+
+def run_minutes(wildcards):
+    """A generous wall-time limit for a cluster: 2 min + 1 min per epoch."""
+    return 2 + run_config(wildcards)["epochs"]
+
+
+def run_keys(experiment):
+    """[(experiment, variant, seed)] of one experiment, variants in config order."""
+    return [(experiment, v, s) for v in EXPERIMENTS[experiment] for s in SEEDS]
+
+
+def run_file(key, name):
+    experiment, variant, seed = key
+    return f"{RUNS}/{name}".format(experiment=experiment, variant=variant, seed=seed)
+
+
+def experiment_runs(wildcards):
+    keys = run_keys(wildcards.experiment)
+    return {
+        "metrics": [run_file(k, "metrics.json") for k in keys],
+        "history": [run_file(k, "history.json") for k in keys],
+    }
+
+
+def experiment_params(wildcards):
+    """What the summary needs besides the files: run keys (in input order) and variant settings."""
+    return {
+        "runs": run_keys(wildcards.experiment),
+        "settings": {v: s for v, (s, _) in EXPERIMENTS[wildcards.experiment].items()},
+    }
+
+
+ALL_RUNS = [k for exp in EXPERIMENTS for k in run_keys(exp)]
