@@ -14,6 +14,7 @@ include: "workflow/rules/checks.smk"
 
 
 rule all:
+    default_target: True
     input:
         expand("results/summary/{experiment}.csv", experiment=EXPERIMENTS),
         expand("results/summary/curves/{experiment}.csv", experiment=EXPERIMENTS),
@@ -21,4 +22,3 @@ rule all:
         "results/checks/gradcheck.csv",
         "results/checks/loss_stability.csv",
         "results/visual/conv1_maps.npz",
-    default_target: True

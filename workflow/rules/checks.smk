@@ -2,12 +2,12 @@ rule checks:
     output:
         gradcheck="results/checks/gradcheck.csv",
         stability="results/checks/loss_stability.csv",
-    params:
-        cnnlib=CNNLIB_HASH,
     log:
         "results/logs/checks.log",
     conda:
         "../envs/cnnlib.yaml"
+    params:
+        cnnlib=CNNLIB_HASH,
     script:
         "../scripts/checks.py"
 
@@ -20,13 +20,13 @@ rule visual:
         ),
     output:
         "results/visual/conv1_maps.npz",
-    params:
-        run=run_settings(VISUAL["experiment"], VISUAL["variant"], VISUAL["seed"]),
-        mnist=str(Path(MNIST_MANIFEST).parent),
-        digits=VISUAL["digits"],
     log:
         "results/logs/visual.log",
     conda:
         "../envs/cnnlib.yaml"
+    params:
+        run=run_settings(VISUAL["experiment"], VISUAL["variant"], VISUAL["seed"]),
+        mnist=lambda w, input: str(Path(input.data).parent),
+        digits=VISUAL["digits"],
     script:
         "../scripts/visual.py"

@@ -51,7 +51,9 @@ def set_dotted(tree, dotted, value):
     for key in keys[:-1]:
         node = node.setdefault(key, {})
         if not isinstance(node, dict):
-            raise WorkflowError(f"sweep key {dotted!r}: {key!r} is not a group of settings")
+            raise WorkflowError(
+                f"sweep key {dotted!r}: {key!r} is not a group of settings"
+            )
     node[keys[-1]] = value
 
 

@@ -1,11 +1,11 @@
 rule mnist:
     output:
         MNIST_MANIFEST,
-    params:
-        source=config["mnist_dir"],
     log:
         "results/logs/mnist.log",
     conda:
         "../envs/cnnlib.yaml"
+    params:
+        source=config["mnist_dir"],
     script:
         "../scripts/get_mnist.py"

@@ -4,12 +4,12 @@ rule summarize:
     output:
         summary="results/summary/{experiment}.csv",
         curves="results/summary/curves/{experiment}.csv",
-    params:
-        experiment=experiment_params,
     log:
         "results/logs/summary/{experiment}.log",
     conda:
         "../envs/cnnlib.yaml"
+    params:
+        experiment=experiment_params,
     script:
         "../scripts/summarize.py"
 
@@ -19,12 +19,12 @@ rule all_runs:
         [run_file(k, "metrics.json") for k in ALL_RUNS],
     output:
         "results/summary/runs.csv",
-    params:
-        runs=ALL_RUNS,
     log:
         "results/logs/summary/runs.log",
     conda:
         "../envs/cnnlib.yaml"
+    params:
+        runs=ALL_RUNS,
     script:
         "../scripts/all_runs.py"
 
@@ -34,7 +34,7 @@ for _experiment in EXPERIMENTS:
     rule:
         name:
             _experiment
+        default_target: False
         input:
             f"results/summary/{_experiment}.csv",
             f"results/summary/curves/{_experiment}.csv",
-        default_target: False

@@ -11,18 +11,18 @@ rule train:
         metrics=f"{RUNS}/metrics.json",
         history=f"{RUNS}/history.json",
         weights=f"{RUNS}/weights.npz",
-    params:
-        run=run_config,
-        cnnlib=CNNLIB_HASH,
     log:
         "results/logs/runs/{experiment}/{variant}/seed-{seed}.log",
     benchmark:
         "results/benchmarks/runs/{experiment}/{variant}/seed-{seed}.tsv"
+    conda:
+        "../envs/cnnlib.yaml"
     threads: config["threads"]
     resources:
         mem_mb=600,
         runtime=run_minutes,
-    conda:
-        "../envs/cnnlib.yaml"
+    params:
+        run=run_config,
+        cnnlib=CNNLIB_HASH,
     script:
         "../scripts/train.py"
