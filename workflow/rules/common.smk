@@ -159,4 +159,5 @@ def experiment_params(wildcards):
     }
 
 
-ALL_RUNS = [k for exp in EXPERIMENTS for k in run_keys(exp)]
+# sorted: a config override may change the order of experiments, not the set of runs
+ALL_RUNS = sorted(k for exp in EXPERIMENTS for k in run_keys(exp))

@@ -1,0 +1,140 @@
+"""The Snakemake workflow on the quick profile, in a temporary copy of the repository."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO
+
+pytest.importorskip("snakemake", reason="snakemake is a test dependency: pip install -e '.[dev]'")
+
+COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "results", "resources", ".snakemake", "__pycache__",
+                                     ".pytest_cache", "*.egg-info")
+
+
+@pytest.fixture(scope="module")
+def repo_copy(tmp_path_factory):
+    dest = tmp_path_factory.mktemp("wf") / "repo"
+    shutil.copytree(REPO, dest, ignore=COPY_IGNORE)
+    return dest
+
+
+def snakemake(repo, *args, mnist_dir=None, check=True, extra_config=()):
+    """Run snakemake on the quick profile (plus ``extra_config`` files, which override it)."""
+    env = {**os.environ, "PYTHONPATH": str(repo)}  # the copy's cnnlib, not the installed one
+    configs = ["config/quick.yaml", *map(str, extra_config)]
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args, "--configfile", *configs]
+    if mnist_dir:
+        cmd += ["--config", f"mnist_dir={mnist_dir}"]
+    r = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    if check:
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return r
+
+
+def planned_jobs(repo, *args, mnist_dir=None, extra_config=()):
+    """{rule: count} of what a dry run would execute."""
+    r = snakemake(repo, "-n", "--quiet", "rules", *args, mnist_dir=mnist_dir, extra_config=extra_config)
+    out = r.stdout + r.stderr
+    if "Nothing to be done" in out:
+        return {}
+    table = out.split("Job stats:")[1]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m.group(1) != "total"}
+
+
+def expected_variants(repo):
+    cfg = yaml.safe_load((repo / "config/config.yaml").read_text())
+    quick = yaml.safe_load((repo / "config/quick.yaml").read_text())
+    counts = {}
+    for name, spec in cfg["experiments"].items():
+        counts[name] = len((spec.get("sweep") or {}).get("values", [])) + len(spec.get("variants") or {})
+    return counts, len(quick["seeds"])
+
+
+def test_dry_run_matches_config(repo_copy, mnist_dir):
+    counts, seeds = expected_variants(repo_copy)
+    jobs = planned_jobs(repo_copy, mnist_dir=mnist_dir)
+    assert jobs["train"] == sum(counts.values()) * seeds
+    assert jobs["summarize"] == len(counts)
+    assert jobs["mnist"] == jobs["all_runs"] == jobs["checks"] == jobs["visual"] == jobs["all"] == 1
+
+
+def test_bad_config_is_rejected_before_any_job(repo_copy, mnist_dir, tmp_path):
+    cases = {
+        "colour: red": "colour",
+        "experiments: {momentum: {sweeps: {}}}": "sweeps",
+        "defaults: {optimizer: {learnig_rate: 0.1}}": "optimizer.learnig_rate",
+        "experiments: {learning_rate: {sweep: {values: [-0.1]}}}": "optimizer.lr",
+        "experiments: {weight_decay: {sweep: {values: []}}}": "values",
+        "experiments: {learning_rate: {variants: {lr-dynamic: {schedule: {name: cyclic}}}}}": "schedule",
+        "seeds: []": "seeds",
+    }
+    for text, key in cases.items():
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(text + "\n")
+        r = snakemake(repo_copy, "-n", mnist_dir=mnist_dir, check=False, extra_config=[bad])
+        assert r.returncode != 0, f"accepted: {text}"
+        assert key in r.stdout + r.stderr, f"{text}: message does not name {key}:\n{r.stderr[-2000:]}"
+    assert not (repo_copy / "results").exists()
+
+
+def test_end_to_end_then_cached_then_targeted_reruns(repo_copy, mnist_dir, tmp_path):
+    snakemake(repo_copy, mnist_dir=mnist_dir)
+    counts, seeds = expected_variants(repo_copy)
+    for exp, n in counts.items():
+        lines = (repo_copy / f"results/summary/{exp}.csv").read_text().splitlines()
+        assert len(lines) == 1 + n, exp
+        assert (repo_copy / f"results/summary/curves/{exp}.csv").stat().st_size > 0
+    runs = (repo_copy / "results/summary/runs.csv").read_text().splitlines()
+    assert len(runs) == 1 + sum(counts.values()) * seeds
+    for name in ("checks/gradcheck.csv", "checks/loss_stability.csv", "visual/conv1_maps.npz"):
+        assert (repo_copy / "results" / name).exists()
+    assert list((repo_copy / "results/benchmarks/runs").rglob("*.tsv"))
+
+    # nothing changed: nothing to do
+    assert planned_jobs(repo_copy, mnist_dir=mnist_dir) == {}
+
+    # one variant's setting changed: exactly its runs and what aggregates them
+    edit = tmp_path / "edit.yaml"
+    edit.write_text("experiments: {cnn_vs_mlp: {variants: {mlp: {model: {hidden: [64]}}}}}\n")
+    jobs = planned_jobs(repo_copy, mnist_dir=mnist_dir, extra_config=[edit])
+    assert jobs == {"train": seeds, "summarize": 1, "all_runs": 1, "all": 1}
+
+    # a new sweep value: only the new variant trains
+    edit.write_text("experiments: {momentum: {sweep: {values: [0.8, 0.85, 0.9, 0.95]}}}\n")
+    jobs = planned_jobs(repo_copy, mnist_dir=mnist_dir, extra_config=[edit])
+    assert jobs == {"train": seeds, "summarize": 1, "all_runs": 1, "all": 1}
+
+    # 0.05 and 5e-2 are the same variant: nothing to do
+    edit.write_text("experiments: {learning_rate: {sweep: {values: [5e-3, 1.0e-2, 5e-2, 0.1]}}}\n")
+    assert planned_jobs(repo_copy, mnist_dir=mnist_dir, extra_config=[edit]) == {}
+
+    # a named target reruns one experiment; a single run's path works too
+    target = "results/runs/momentum/momentum-0.9/seed-1/metrics.json"
+    jobs = planned_jobs(repo_copy, "--force", target, mnist_dir=mnist_dir)
+    assert jobs == {"train": 1}
+    jobs = planned_jobs(repo_copy, "--forceall", "momentum", mnist_dir=mnist_dir)
+    assert jobs["train"] == counts["momentum"] * seeds and jobs["summarize"] == 1 and "all" not in jobs
+
+    # a change to cnnlib's source retrains everything
+    layers = repo_copy / "cnnlib" / "layers.py"
+    original = layers.read_text()
+    layers.write_text(original + "\n# changed\n")
+    try:
+        assert planned_jobs(repo_copy, mnist_dir=mnist_dir)["train"] == sum(counts.values()) * seeds
+    finally:
+        layers.write_text(original)
+
+
+def test_lint_and_format(repo_copy):
+    r = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=repo_copy, capture_output=True, text=True)
+    assert r.returncode == 0 and "good condition" in r.stdout + r.stderr, r.stdout + r.stderr
+    if shutil.which("snakefmt"):
+        r = subprocess.run(["snakefmt", "--check", "."], cwd=repo_copy, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
