@@ -11,6 +11,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/summary.smk"
 include: "workflow/rules/checks.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -22,3 +23,5 @@ rule all:
         "results/checks/gradcheck.csv",
         "results/checks/loss_stability.csv",
         "results/visual/conv1_maps.npz",
+        "results/report.md",
+        "results/report.pdf",

@@ -16,6 +16,7 @@ that point is kept, and non-finite numbers are written as ``null``.
 
 from __future__ import annotations
 
+import datetime
 import math
 import sys
 import time
@@ -245,6 +246,7 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
         "iterations": iteration,
     }
     total = time.perf_counter() - t_start
+    finished = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     metrics = {
         "status": status,
         "diverged_at_iteration": diverged_at,
@@ -254,6 +256,7 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
             "eval_seconds": eval_seconds,
             "total_seconds": total,
             "train_seconds_per_epoch": train_seconds / max(iteration / iters, 1e-12),
+            "finished_utc": finished.isoformat(),
         },
         "epochs": epoch_rows,
         "model": {"name": cfg["model"]["name"], "parameters": count_parameters(model)},

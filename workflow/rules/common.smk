@@ -2,6 +2,7 @@
 
 import copy
 import hashlib
+import json
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -17,10 +18,10 @@ RUNS = "results/runs/{experiment}/{variant}/seed-{seed}"
 MNIST_MANIFEST = "resources/mnist/MANIFEST.json"
 
 
-def cnnlib_hash():
-    """SHA-256 of cnnlib's sources: a change to the library retrains (via params)."""
+def source_hash(package):
+    """SHA-256 of a package's sources: passed as a param, so a code change reruns the rule."""
     h = hashlib.sha256()
-    for path in sorted((REPO / "cnnlib").rglob("*.py")):
+    for path in sorted((REPO / package).rglob("*.py")):
         h.update(path.relative_to(REPO).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
@@ -103,7 +104,8 @@ def expand_experiments(cfg):
 
 EXPERIMENTS = expand_experiments(config)
 SEEDS = list(config["seeds"])
-CNNLIB_HASH = cnnlib_hash()
+CNNLIB_HASH = source_hash("cnnlib")  # a change to the library retrains
+NNREPORT_HASH = source_hash("nnreport")  # a change to the report code redraws and re-renders
 
 if config["visual"]["experiment"] not in EXPERIMENTS or config["visual"][
     "variant"
@@ -161,3 +163,66 @@ def experiment_params(wildcards):
 
 # sorted: a config override may change the order of experiments, not the set of runs
 ALL_RUNS = sorted(k for exp in EXPERIMENTS for k in run_keys(exp))
+
+
+# --- the report ---------------------------------------------------------------------
+
+BASELINE = "baseline" if "baseline" in EXPERIMENTS else next(iter(EXPERIMENTS))
+# variants using the dynamic schedule get a learning-rate trace figure: {variant: experiment}
+DYNAMIC = {
+    name: exp
+    for exp, spec in config["experiments"].items()
+    for name, extra in (spec.get("variants") or {}).items()
+    if ((extra or {}).get("schedule") or {}).get("name") == "dynamic"
+}
+TEMPLATES = sorted(str(p.relative_to(REPO)) for p in (REPO / "report/templates").rglob("*.j2"))
+REFERENCE_2018 = "report/reference_2018.yaml"
+
+
+def git_state():
+    import subprocess
+
+    def git(*args):
+        r = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        return r.stdout.strip() if r.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD") or "unknown (not a git checkout)"
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": bool(status)}
+
+
+GIT = git_state()
+CONFIG_HASH = hashlib.sha256(
+    json.dumps(config, sort_keys=True, default=str).encode()
+).hexdigest()[:12]
+COMMAND = " ".join(
+    ["snakemake"]
+    + [f"--configfile {Path(f).as_posix()}" for f in workflow.configfiles[1:]]
+    + ([f"--config mnist_dir={config['mnist_dir']}"] if config["mnist_dir"] else [])
+)
+
+
+def report_figures(relative_to=None):
+    """{figure name: path} of every figure in the report."""
+    figs = {"baseline": "results/report/figures/baseline.png", "conv1": "results/report/figures/conv1.png"}
+    for exp in EXPERIMENTS:
+        figs[f"{exp}_accuracy"] = f"results/report/figures/{exp}_accuracy.png"
+        figs[f"{exp}_loss"] = f"results/report/figures/{exp}_loss.png"
+    for variant in DYNAMIC:
+        figs[f"lr_trace_{variant}"] = f"results/report/figures/lr_trace_{variant}.png"
+    if relative_to:
+        figs = {k: str(Path(v).relative_to(relative_to)) for k, v in figs.items()}
+    return figs
+
+
+def report_inputs(wildcards):
+    return {
+        "summaries": [f"results/summary/{exp}.csv" for exp in EXPERIMENTS],
+        "colours": [f"results/report/figures/{exp}_colours.json" for exp in EXPERIMENTS],
+        "runs": "results/summary/runs.csv",
+        "gradcheck": "results/checks/gradcheck.csv",
+        "stability": "results/checks/loss_stability.csv",
+        "visual": "results/visual/conv1_maps.npz",
+        "reference": REFERENCE_2018,
+        "build_info": "results/report/build_info.json",
+    }

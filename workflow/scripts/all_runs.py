@@ -7,7 +7,7 @@ from cnnlib.io import write_csv
 COLUMNS = [
     "experiment", "variant", "seed", "status", "diverged_at_iteration", "test_accuracy", "test_loss",
     "train_loss", "epochs_completed", "iterations", "train_seconds", "eval_seconds", "total_seconds",
-    "parameters", "model",
+    "parameters", "model", "finished_utc",
 ]
 
 rows = []
@@ -23,6 +23,7 @@ with open(snakemake.log[0], "w") as log:
             "iterations": m["final"]["iterations"], "train_seconds": m["time"]["train_seconds"],
             "eval_seconds": m["time"]["eval_seconds"], "total_seconds": m["time"]["total_seconds"],
             "parameters": m["model"]["parameters"], "model": m["model"]["name"],
+            "finished_utc": m["time"]["finished_utc"],
         })
     write_csv(snakemake.output[0], COLUMNS, rows)
     print(f"{len(rows)} runs", file=log)

@@ -1,0 +1,167 @@
+"""Jinja2 rendering for LaTeX and Markdown, and the PDF build.
+
+LaTeX templates use LaTeX-safe delimiters (as nbconvert does): ``((* block *))``,
+``((( variable )))``, ``((= comment =))``. Both environments use ``StrictUndefined``
+(a missing variable fails the build) and escape every value they print, once, at
+output time (``finalize``). Numbers are formatted in Python before they reach a
+template. A value that is already markup (a LaTeX formula, a code listing) is wrapped
+in :class:`Raw` by the Python side and printed as is.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import jinja2
+
+
+class Raw(str):
+    """Text that is already valid markup for the target format: printed without escaping."""
+
+
+_LATEX = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "^": r"\textasciicircum{}",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "%": r"\%",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+_LATEX_RE = re.compile("|".join(re.escape(c) for c in _LATEX))
+_MD_RE = re.compile(r"([\\`*_\[\]|<>#])")
+
+
+def latex_escape(text) -> str:
+    """Escape every LaTeX special character in one pass: the text prints literally."""
+    return _LATEX_RE.sub(lambda m: _LATEX[m.group(0)], str(text))
+
+
+def markdown_escape(text) -> str:
+    """Backslash-escape Markdown's special characters (table pipes included)."""
+    return _MD_RE.sub(r"\\\1", str(text))
+
+
+def _finalizer(escape):
+    def finalize(value):
+        if isinstance(value, Raw):
+            return value
+        if isinstance(value, bool) or value is None:
+            raise TypeError(f"refusing to print {value!r} in the report: format it in Python first")
+        if isinstance(value, float):
+            raise TypeError(f"unformatted number {value!r} in a template: format numbers in Python")
+        return escape(value)
+
+    return finalize
+
+
+def latex_environment(template_dir: str | os.PathLike) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template_dir)),
+        block_start_string="((*",
+        block_end_string="*))",
+        variable_start_string="(((",
+        variable_end_string=")))",
+        comment_start_string="((=",
+        comment_end_string="=))",
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalizer(latex_escape),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["raw"] = Raw
+    return env
+
+
+def markdown_environment(template_dir: str | os.PathLike) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template_dir)),
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalizer(markdown_escape),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["raw"] = Raw
+    return env
+
+
+def render(env: jinja2.Environment, template: str, context: dict) -> str:
+    return env.get_template(template).render(**context)
+
+
+class LatexError(RuntimeError):
+    """pdflatex failed; the message holds the relevant lines of its log."""
+
+
+def latex_errors(log_text: str, context_lines: int = 3, limit: int = 3) -> str:
+    """The few lines of a LaTeX log that say what went wrong (``!`` lines and what follows)."""
+    lines = log_text.splitlines()
+    picked = []
+    for i, line in enumerate(lines):
+        if line.startswith("!"):
+            picked.append("\n".join(lines[i : i + 1 + context_lines]).rstrip())
+            if len(picked) >= limit:
+                break
+    if not picked:
+        picked = [line for line in lines if "Error" in line][:limit] or lines[-5:]
+    return "\n".join(picked)
+
+
+def find_latexmk() -> str | None:
+    return shutil.which("latexmk") if shutil.which("pdflatex") else None
+
+
+TEX_HELP = (
+    "The PDF needs TeX Live with latexmk. Debian/Ubuntu: apt-get install --no-install-recommends "
+    "texlive-latex-recommended texlive-latex-extra latexmk; Fedora: dnf install texlive-scheme-medium "
+    "latexmk; macOS: install MacTeX (or BasicTeX, then tlmgr install latexmk booktabs listings). "
+    "results/report.md has the same report without TeX."
+)
+
+
+def build_pdf(tex_file: str | os.PathLike, pdf_out: str | os.PathLike, source_date_epoch: int,
+              workdir: str | os.PathLike | None = None) -> Path:
+    """Compile ``tex_file`` with ``latexmk -pdf`` (no shell escape, no reading outside the
+    tree) and write the PDF to ``pdf_out`` atomically. Raises :class:`LatexError`."""
+    latexmk = find_latexmk()
+    if latexmk is None:
+        raise LatexError("no TeX engine found (latexmk and pdflatex). " + TEX_HELP)
+    tex_file = Path(tex_file).resolve()
+    pdf_out = Path(pdf_out)
+    env = {
+        **os.environ,
+        "SOURCE_DATE_EPOCH": str(int(source_date_epoch)),
+        "FORCE_SOURCE_DATE": "1",
+        "openin_any": "p",  # paranoid: no reading of files outside the working tree
+        "openout_any": "p",
+        "TZ": "UTC",
+    }
+    with tempfile.TemporaryDirectory(prefix="latex-", dir=workdir) as build:
+        cmd = [
+            latexmk, "-pdf", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
+            f"-outdir={build}", tex_file.name,
+        ]
+        r = subprocess.run(cmd, cwd=tex_file.parent, env=env, capture_output=True, text=True)
+        log = Path(build) / (tex_file.stem + ".log")
+        if r.returncode != 0:
+            text = log.read_text(errors="replace") if log.exists() else r.stdout + r.stderr
+            raise LatexError(f"pdflatex failed on {tex_file.name}:\n{latex_errors(text)}")
+        from cnnlib.io import atomic_write_bytes
+
+        atomic_write_bytes(pdf_out, (Path(build) / (tex_file.stem + ".pdf")).read_bytes())
+    return pdf_out

@@ -1,0 +1,15 @@
+"""Environment and provenance, captured when the report is built."""
+
+from cnnlib.io import write_json
+from nnreport.environment import capture
+
+with open(snakemake.log[0], "w") as log:
+    info = {
+        "environment": capture(),
+        "commit": snakemake.params.commit,
+        "dirty": snakemake.params.dirty,
+        "config_hash": snakemake.params.config_hash,
+        "command": snakemake.params.command,
+    }
+    write_json(snakemake.output[0], info)
+    print(info, file=log)
