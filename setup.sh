@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Set up this project on a fresh machine: a virtual environment in .venv with cnnlib and
+# the workflow's Python packages, and TeX Live for the PDF report where it can be installed.
+#   ./setup.sh          what `snakemake --cores 4` needs
+#   ./setup.sh --dev    plus the test tools (pytest, PyTorch 2.13 as the reference, snakefmt)
+set -euo pipefail
+cd "$(dirname "$0")"
+extra=workflow
+[ "${1:-}" = "--dev" ] && extra=dev
+
+tex_packages="texlive-latex-recommended texlive-latex-extra latexmk lmodern poppler-utils"
+if command -v latexmk >/dev/null && command -v pdflatex >/dev/null && command -v pdftotext >/dev/null; then
+  :
+elif command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "installing TeX Live (about 300 MB, under a minute)..."
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $tex_packages >/dev/null
+elif command -v apt-get >/dev/null && command -v sudo >/dev/null; then
+  echo "installing TeX Live with sudo (about 300 MB)..."
+  sudo apt-get update -qq
+  sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $tex_packages >/dev/null
+else
+  echo "note: no TeX found. The report will be written as results/report.md only; for the PDF install"
+  echo "      TeX Live with latexmk (Debian/Ubuntu: $tex_packages; Fedora: texlive-scheme-medium latexmk;"
+  echo "      macOS: MacTeX) and rerun snakemake."
+fi
+
+python3 -m venv .venv
+.venv/bin/pip install -q --upgrade pip
+.venv/bin/pip install -q -e ".[$extra]"
+echo "ready: .venv has cnnlib and the $extra packages"
