@@ -14,6 +14,22 @@ include: "workflow/rules/checks.smk"
 include: "workflow/rules/report.smk"
 
 
+# quick steps that read many files or need the internet stay on the submitting machine
+localrules:
+    all,
+    mnist,
+    summarize,
+    all_runs,
+    figures_experiment,
+    figure_baseline,
+    figure_lr_trace,
+    figure_conv1,
+    build_info,
+    report_context,
+    render,
+    pdf,
+
+
 rule all:
     default_target: True
     input:

@@ -175,7 +175,10 @@ DYNAMIC = {
     for name, extra in (spec.get("variants") or {}).items()
     if ((extra or {}).get("schedule") or {}).get("name") == "dynamic"
 }
-TEMPLATES = sorted(str(p.relative_to(REPO)) for p in (REPO / "report/templates").rglob("*.j2"))
+# the main templates first: the render rule finds the template folder from TEMPLATES[0]
+TEMPLATES = ["report/templates/report.tex.j2", "report/templates/report.md.j2"] + sorted(
+    str(p.relative_to(REPO)) for p in (REPO / "report/templates/partials").glob("*.j2")
+)
 REFERENCE_2018 = "report/reference_2018.yaml"
 
 

@@ -128,7 +128,7 @@ rule render:
         tex="results/report.tex",
         md="results/report.md",
     params:
-        templates="report/templates",
+        templates=lambda w, input: str(Path(input.templates[0]).parent),
         code=NNREPORT_HASH,
     log:
         "results/logs/report/render.log",
