@@ -62,7 +62,9 @@ def listings() -> list[dict]:
 def variant_rows(rows: list[dict], colours: dict) -> list[dict]:
     out = []
     for r in rows:
-        colour = colours.get(r["variant"], ("", ""))[0]
+        colour = colours.get(r["variant"], "")
+        if isinstance(colour, (list, tuple)):  # (name, hex)
+            colour = colour[0]
         out.append({
             "variant": r["variant"],
             "setting": str(r["setting"]),
@@ -152,7 +154,9 @@ def build_context(*, config, summaries, runs, gradcheck, stability, reference, b
             "figure_loss": figures.get(f"{key}_loss", ""),
             "epochs": str(rows[0]["epochs"]) if rows else "?",
             "is_sweep": len(rows) > 1,
-            "sentence": C.sweep_sentence(spec.get("title", key), rows) if len(rows) > 1 else "",
+            # CNN vs MLP has sentences of its own (accuracy and speed), below
+            "sentence": C.sweep_sentence(spec.get("title", key), rows) if len(rows) > 1 and key != "cnn_vs_mlp"
+            else "",
         }
         experiments.append(exp)
     by_key = {e["key"]: e for e in experiments}
@@ -171,7 +175,7 @@ def build_context(*, config, summaries, runs, gradcheck, stability, reference, b
     if "cnn" in by_model and "mlp" in by_model:
         cnn_mlp = {"sentences": C.cnn_vs_mlp_sentences(by_model["cnn"], by_model["mlp"]), **by_key["cnn_vs_mlp"]}
 
-    summary = [e["sentence"] for e in experiments if e["sentence"] and e["key"] != "cnn_vs_mlp"]
+    summary = [e["sentence"] for e in experiments if e["sentence"]]
     summary += C.problem_sentences(runs)
     if cnn_mlp:
         summary += cnn_mlp["sentences"]
