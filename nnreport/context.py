@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import inspect
+import re
 
 from nnreport import conclusions as C
 from nnreport.conclusions import fmt, num
@@ -142,6 +143,9 @@ def build_context(*, config, summaries, runs, gradcheck, stability, reference, b
     """
     from cnnlib.models import mlp, reference_cnn
 
+    for name, path in figures.items():  # printed unescaped in both formats: keep them plain
+        if not re.fullmatch(r"[A-Za-z0-9._/-]+", path):
+            raise ValueError(f"figure {name}: path {path!r} has characters a report cannot link safely")
     report_cfg = config.get("report", {})
     experiments = []
     for key, spec in config["experiments"].items():

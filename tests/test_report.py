@@ -17,7 +17,13 @@ from nnreport.render import (LatexError, build_pdf, latex_environment, latex_esc
 TEMPLATES = REPO / "report" / "templates"
 SECTIONS = ["Environment", "The network and its implementation", "Experiments", "CNN vs MLP", "Summary",
             "Reproduction of the 2018 numbers", "Provenance"]
-HAVE_TEX = shutil.which("latexmk") is not None and shutil.which("pdflatex") is not None
+
+
+@pytest.fixture
+def tex():
+    """The PDF tests need TeX Live with latexmk, and pdftotext; ./setup.sh installs them."""
+    missing = [t for t in ("latexmk", "pdflatex", "pdftotext") if shutil.which(t) is None]
+    assert not missing, f"{', '.join(missing)} not found: run ./setup.sh (it installs TeX Live) or install them"
 
 
 def summary_row(exp, variant, setting, acc, acc_std, loss=0.2, seconds=10.0, n=3, diverged=0, params=2158,
@@ -163,8 +169,7 @@ def test_latex_escaping_is_one_pass():
     assert latex_escape("a\\b") == r"a\textbackslash{}b"  # the braces it adds are not escaped again
 
 
-@pytest.mark.skipif(not HAVE_TEX, reason="TeX Live with latexmk is needed (the CI installs it)")
-def test_pdf_prints_injected_title_literally_and_is_reproducible(figures, tmp_path):
+def test_pdf_prints_injected_title_literally_and_is_reproducible(tex, figures, tmp_path):
     root, _ = figures
     tex, _ = render_both(context(figures, title=INJECTION))
     (root / "report.tex").write_text(tex)
@@ -179,8 +184,7 @@ def test_pdf_prints_injected_title_literally_and_is_reproducible(figures, tmp_pa
         assert title in text
 
 
-@pytest.mark.skipif(not HAVE_TEX, reason="TeX Live with latexmk is needed (the CI installs it)")
-def test_latex_error_shows_the_relevant_lines(tmp_path):
+def test_latex_error_shows_the_relevant_lines(tex, tmp_path):
     tex = tmp_path / "bad.tex"
     tex.write_text("\\documentclass{article}\n\\begin{document}\nfine\n\\undefinedmacro\n\\end{document}\n")
     with pytest.raises(LatexError) as err:

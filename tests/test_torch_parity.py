@@ -3,14 +3,15 @@
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="torch==2.13.0 is a test dependency: pip install -e '.[dev]'")
-F = torch.nn.functional
+import torch  # the reference implementation: a test dependency (pip install -e '.[dev]')
 
-from cnnlib import layers as L  # noqa: E402
-from cnnlib.losses import SoftmaxCrossEntropy  # noqa: E402
-from cnnlib.models import reference_cnn  # noqa: E402
-from cnnlib.nn import Sequential  # noqa: E402
-from cnnlib.optim import SGD  # noqa: E402
+from cnnlib import layers as L
+from cnnlib.losses import SoftmaxCrossEntropy
+from cnnlib.models import reference_cnn
+from cnnlib.nn import Sequential
+from cnnlib.optim import SGD
+
+F = torch.nn.functional
 
 RTOL, ATOL = 2e-5, 2e-6  # float32 rounding, summation orders differ
 

@@ -12,7 +12,6 @@ import yaml
 
 from conftest import REPO
 
-pytest.importorskip("snakemake", reason="snakemake is a test dependency: pip install -e '.[dev]'")
 
 COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "results", "resources", ".snakemake", "__pycache__",
                                      ".pytest_cache", "*.egg-info")
@@ -93,9 +92,27 @@ def test_end_to_end_then_cached_then_targeted_reruns(repo_copy, mnist_dir, tmp_p
         assert (repo_copy / f"results/summary/curves/{exp}.csv").stat().st_size > 0
     runs = (repo_copy / "results/summary/runs.csv").read_text().splitlines()
     assert len(runs) == 1 + sum(counts.values()) * seeds
-    for name in ("checks/gradcheck.csv", "checks/loss_stability.csv", "visual/conv1_maps.npz"):
+    for name in ("checks/gradcheck.csv", "checks/loss_stability.csv", "visual/conv1_maps.npz", "report.md"):
         assert (repo_copy / "results" / name).exists()
     assert list((repo_copy / "results/benchmarks/runs").rglob("*.tsv"))
+    text = subprocess.run(["pdftotext", str(repo_copy / "results/report.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    for title in ("Environment", "The network and its implementation", "Experiments", "CNN vs MLP", "Summary",
+                  "Reproduction of the 2018 numbers", "Provenance"):
+        assert title in text, title
+    md = (repo_copy / "results/report.md").read_text()
+    for fig in re.findall(r"\]\(([^)]+\.png)\)", md):
+        assert (repo_copy / "results" / fig).is_file(), fig
+
+    # a template edit re-renders, a plot style redraws: neither retrains
+    template = repo_copy / "report/templates/report.md.j2"
+    template.write_text(template.read_text() + "\n")
+    assert planned_jobs(repo_copy, mnist_dir=mnist_dir) == {"render": 1, "pdf": 1, "all": 1}
+    snakemake(repo_copy, mnist_dir=mnist_dir)
+    style = tmp_path / "style.yaml"
+    style.write_text("plots: {dpi: 90}\n")
+    jobs = planned_jobs(repo_copy, mnist_dir=mnist_dir, extra_config=[style])
+    assert "train" not in jobs and jobs["figures_experiment"] == len(counts) and jobs["render"] == 1
 
     # nothing changed: nothing to do
     assert planned_jobs(repo_copy, mnist_dir=mnist_dir) == {}
