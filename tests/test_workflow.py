@@ -117,20 +117,23 @@ def test_end_to_end_then_cached_then_targeted_reruns(repo_copy, mnist_dir, tmp_p
     # nothing changed: nothing to do
     assert planned_jobs(repo_copy, mnist_dir=mnist_dir) == {}
 
-    # one variant's setting changed: exactly its runs and what aggregates them
+    # one variant's setting changed: exactly its runs, what aggregates them, and the report
+    after_one_experiment = {"summarize": 1, "all_runs": 1, "figures_experiment": 1, "build_info": 1,
+                            "report_context": 1, "render": 1, "pdf": 1, "all": 1}
     edit = tmp_path / "edit.yaml"
     edit.write_text("experiments: {cnn_vs_mlp: {variants: {mlp: {model: {hidden: [64]}}}}}\n")
     jobs = planned_jobs(repo_copy, mnist_dir=mnist_dir, extra_config=[edit])
-    assert jobs == {"train": seeds, "summarize": 1, "all_runs": 1, "all": 1}
+    assert jobs == {"train": seeds, **after_one_experiment}
 
     # a new sweep value: only the new variant trains
     edit.write_text("experiments: {momentum: {sweep: {values: [0.8, 0.85, 0.9, 0.95]}}}\n")
     jobs = planned_jobs(repo_copy, mnist_dir=mnist_dir, extra_config=[edit])
-    assert jobs == {"train": seeds, "summarize": 1, "all_runs": 1, "all": 1}
+    assert jobs == {"train": seeds, **after_one_experiment}
 
-    # 0.05 and 5e-2 are the same variant: nothing to do
+    # 0.05 and 5e-2 are the same variant: nothing retrains (the report notes the new config text)
     edit.write_text("experiments: {learning_rate: {sweep: {values: [5e-3, 1.0e-2, 5e-2, 0.1]}}}\n")
-    assert planned_jobs(repo_copy, mnist_dir=mnist_dir, extra_config=[edit]) == {}
+    jobs = planned_jobs(repo_copy, mnist_dir=mnist_dir, extra_config=[edit])
+    assert "train" not in jobs and "summarize" not in jobs
 
     # a named target reruns one experiment; a single run's path works too
     target = "results/runs/momentum/momentum-0.9/seed-1/metrics.json"
@@ -152,6 +155,6 @@ def test_end_to_end_then_cached_then_targeted_reruns(repo_copy, mnist_dir, tmp_p
 def test_lint_and_format(repo_copy):
     r = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=repo_copy, capture_output=True, text=True)
     assert r.returncode == 0 and "good condition" in r.stdout + r.stderr, r.stdout + r.stderr
-    if shutil.which("snakefmt"):
-        r = subprocess.run(["snakefmt", "--check", "."], cwd=repo_copy, capture_output=True, text=True)
-        assert r.returncode == 0, r.stderr
+    r = subprocess.run([sys.executable, "-m", "snakefmt", "--check", "."], cwd=repo_copy, capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr

@@ -105,7 +105,9 @@ def expand_experiments(cfg):
 EXPERIMENTS = expand_experiments(config)
 SEEDS = list(config["seeds"])
 CNNLIB_HASH = source_hash("cnnlib")  # a change to the library retrains
-NNREPORT_HASH = source_hash("nnreport")  # a change to the report code redraws and re-renders
+NNREPORT_HASH = source_hash(
+    "nnreport"
+)  # a change to the report code redraws and re-renders
 
 if config["visual"]["experiment"] not in EXPERIMENTS or config["visual"][
     "variant"
@@ -176,7 +178,10 @@ DYNAMIC = {
     if ((extra or {}).get("schedule") or {}).get("name") == "dynamic"
 }
 # the main templates first: the render rule finds the template folder from TEMPLATES[0]
-TEMPLATES = ["report/templates/report.tex.j2", "report/templates/report.md.j2"] + sorted(
+TEMPLATES = [
+    "report/templates/report.tex.j2",
+    "report/templates/report.md.j2",
+] + sorted(
     str(p.relative_to(REPO)) for p in (REPO / "report/templates/partials").glob("*.j2")
 )
 REFERENCE_2018 = "report/reference_2018.yaml"
@@ -207,7 +212,10 @@ COMMAND = " ".join(
 
 def report_figures(relative_to=None):
     """{figure name: path} of every figure in the report."""
-    figs = {"baseline": "results/report/figures/baseline.png", "conv1": "results/report/figures/conv1.png"}
+    figs = {
+        "baseline": "results/report/figures/baseline.png",
+        "conv1": "results/report/figures/conv1.png",
+    }
     for exp in EXPERIMENTS:
         figs[f"{exp}_accuracy"] = f"results/report/figures/{exp}_accuracy.png"
         figs[f"{exp}_loss"] = f"results/report/figures/{exp}_loss.png"
@@ -221,7 +229,9 @@ def report_figures(relative_to=None):
 def report_inputs(wildcards):
     return {
         "summaries": [f"results/summary/{exp}.csv" for exp in EXPERIMENTS],
-        "colours": [f"results/report/figures/{exp}_colours.json" for exp in EXPERIMENTS],
+        "colours": [
+            f"results/report/figures/{exp}_colours.json" for exp in EXPERIMENTS
+        ],
         "runs": "results/summary/runs.csv",
         "gradcheck": "results/checks/gradcheck.csv",
         "stability": "results/checks/loss_stability.csv",

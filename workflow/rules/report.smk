@@ -14,14 +14,14 @@ rule figures_experiment:
             category="Experiments",
         ),
         colours="results/report/figures/{experiment}_colours.json",
-    params:
-        title=lambda w: config["experiments"][w.experiment].get("title", w.experiment),
-        style=config["plots"],
-        code=NNREPORT_HASH,
     log:
         "results/logs/report/figures_{experiment}.log",
     conda:
         "../envs/report.yaml"
+    params:
+        title=lambda w: config["experiments"][w.experiment].get("title", w.experiment),
+        style=config["plots"],
+        code=NNREPORT_HASH,
     script:
         "../scripts/plot_experiment.py"
 
@@ -35,13 +35,13 @@ rule figure_baseline:
             caption="../../report/captions/figure.rst",
             category="Experiments",
         ),
-    params:
-        style=config["plots"],
-        code=NNREPORT_HASH,
     log:
         "results/logs/report/figure_baseline.log",
     conda:
         "../envs/report.yaml"
+    params:
+        style=config["plots"],
+        code=NNREPORT_HASH,
     script:
         "../scripts/plot_baseline.py"
 
@@ -55,13 +55,13 @@ rule figure_lr_trace:
             caption="../../report/captions/figure.rst",
             category="Experiments",
         ),
-    params:
-        style=config["plots"],
-        code=NNREPORT_HASH,
     log:
         "results/logs/report/figure_lr_trace_{variant}.log",
     conda:
         "../envs/report.yaml"
+    params:
+        style=config["plots"],
+        code=NNREPORT_HASH,
     script:
         "../scripts/plot_lr_trace.py"
 
@@ -75,13 +75,13 @@ rule figure_conv1:
             caption="../../report/captions/figure.rst",
             category="Experiments",
         ),
-    params:
-        style=config["plots"],
-        code=NNREPORT_HASH,
     log:
         "results/logs/report/figure_conv1.log",
     conda:
         "../envs/report.yaml"
+    params:
+        style=config["plots"],
+        code=NNREPORT_HASH,
     script:
         "../scripts/plot_conv1.py"
 
@@ -89,15 +89,15 @@ rule figure_conv1:
 rule build_info:
     output:
         "results/report/build_info.json",
+    log:
+        "results/logs/report/build_info.log",
+    conda:
+        "../envs/report.yaml"
     params:
         commit=GIT["commit"],
         dirty=GIT["dirty"],
         config_hash=CONFIG_HASH,
         command=COMMAND,
-    log:
-        "results/logs/report/build_info.log",
-    conda:
-        "../envs/report.yaml"
     script:
         "../scripts/build_info.py"
 
@@ -107,14 +107,14 @@ rule report_context:
         unpack(report_inputs),
     output:
         "results/report/context.json",
-    params:
-        config={k: config[k] for k in ("experiments", "report", "visual")},
-        figures=report_figures(relative_to="results"),
-        code=NNREPORT_HASH,
     log:
         "results/logs/report/context.log",
     conda:
         "../envs/report.yaml"
+    params:
+        config={k: config[k] for k in ("experiments", "report", "visual")},
+        figures=report_figures(relative_to="results"),
+        code=NNREPORT_HASH,
     script:
         "../scripts/report_context.py"
 
@@ -127,13 +127,13 @@ rule render:
     output:
         tex="results/report.tex",
         md="results/report.md",
-    params:
-        templates=lambda w, input: str(Path(input.templates[0]).parent),
-        code=NNREPORT_HASH,
     log:
         "results/logs/report/render.log",
     conda:
         "../envs/report.yaml"
+    params:
+        templates=lambda w, input: str(Path(input.templates[0]).parent),
+        code=NNREPORT_HASH,
     script:
         "../scripts/render.py"
 
