@@ -115,8 +115,8 @@ class Conv2D(Layer):
         grad_y = np.asarray(grad_y, dtype=self.weight.dtype)
         gx, gw, gb = conv_k.conv2d_backward(grad_y, cols, x_shape, self.weight.value, self.padding,
                                             need_input_grad)
-        self.weight.grad += gw
-        self.bias.grad += gb
+        self.weight.accumulate(gw)
+        self.bias.accumulate(gb)
         return gx
 
     def __repr__(self):
@@ -237,8 +237,8 @@ class Linear(Layer):
 
     def backward(self, grad_y, need_input_grad: bool = True):
         grad_y = np.asarray(grad_y, dtype=self.weight.dtype)
-        self.weight.grad += grad_y.T @ self._x
-        self.bias.grad += grad_y.sum(axis=0)
+        self.weight.accumulate_matmul(grad_y.T, self._x)
+        self.bias.accumulate(grad_y.sum(axis=0))
         return grad_y @ self.weight.value if need_input_grad else None
 
     def __repr__(self):

@@ -30,18 +30,19 @@ class SoftmaxCrossEntropy:
         n, c = logits.shape
         if labels.shape != (n,):
             raise ValueError(f"labels must have shape ({n},), got {labels.shape}")
-        if not np.issubdtype(labels.dtype, np.integer):
+        if labels.dtype.kind not in "iu":
             raise ValueError(f"labels must be integers, got dtype {labels.dtype}")
-        if n and (labels.min() < 0 or labels.max() >= c):
+        if n and not (0 <= labels.min() and labels.max() < c):
             raise ValueError(f"labels must lie in 0..{c - 1}, got {labels.min()}..{labels.max()}")
         shifted = logits - logits.max(axis=1, keepdims=True)  # max of each row is 0
         exp = np.exp(shifted)
-        sums = exp.sum(axis=1, keepdims=True)  # >= 1
-        rows = np.arange(n)
-        log_likelihood = shifted[rows, labels].astype(np.float64) - np.log(sums[:, 0].astype(np.float64))
-        exp /= sums
+        sums = exp.sum(axis=1)  # >= 1: the log below is finite
+        picked = shifted[np.arange(n), labels]
+        # mean of log(sum) - picked, accumulated in float64
+        loss = (np.sum(np.log(sums), dtype=np.float64) - np.sum(picked, dtype=np.float64)) / n if n else 0.0
+        exp /= sums[:, None]
         self._probs, self._labels = exp, labels
-        return float(-log_likelihood.mean()) if n else 0.0
+        return float(loss)
 
     def backward(self) -> np.ndarray:
         if self._probs is None:

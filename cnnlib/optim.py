@@ -31,6 +31,7 @@ class SGD:
         self.momentum = float(momentum)
         self.weight_decay = float(weight_decay)
         self._velocity: dict[int, np.ndarray] = {}
+        self._scratch: dict[int, np.ndarray] = {}
 
     def zero_grad(self) -> None:
         for p in self.parameters:
@@ -41,19 +42,26 @@ class SGD:
             self._update(p)
 
     def _update(self, p: Parameter) -> None:
+        # in place, with one scratch array per parameter: no allocation per step
         dtype = p.value.dtype.type
+        tmp = self._scratch.get(id(p))
+        if tmp is None or tmp.shape != p.value.shape or tmp.dtype != p.value.dtype:
+            tmp = self._scratch[id(p)] = np.empty_like(p.value)
         g = p.grad
         if self.weight_decay:
-            g = g + dtype(self.weight_decay) * p.value
+            np.multiply(p.value, dtype(self.weight_decay), out=tmp)
+            np.add(g, tmp, out=tmp)  # g + wd * w, as torch adds it
+            g = tmp
         if self.momentum:
             v = self._velocity.get(id(p))
             if v is None or v.shape != g.shape or v.dtype != g.dtype:
                 v = self._velocity[id(p)] = np.array(g, copy=True)
             else:
-                v *= dtype(self.momentum)
-                v += g
+                np.multiply(v, dtype(self.momentum), out=v)
+                np.add(v, g, out=v)
             g = v
-        p.value -= dtype(self.lr) * g
+        np.multiply(g, dtype(self.lr), out=tmp)
+        np.subtract(p.value, tmp, out=p.value)
 
     def state_dict(self) -> dict:
         """Momentum buffers in parameter order (None where there is none yet)."""

@@ -60,7 +60,7 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, table: np.ndarray, b
     total_loss, correct = 0.0, 0
     with np.errstate(all="ignore"):
         for i in range(0, len(images), batch_size):
-            x = table[images[i : i + batch_size]]
+            x = np.take(table, images[i : i + batch_size])
             logits = model.forward(x.reshape(len(x), 1, *x.shape[1:]), train=False)
             y = labels[i : i + batch_size]
             total_loss += loss_fn.forward(logits, y) * len(y)
@@ -193,7 +193,7 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
             for it in range(iters):
                 t0 = time.perf_counter()
                 idx = order[it * bs : (it + 1) * bs]
-                xb = table[train_x[idx]].reshape(bs, 1, *train_x.shape[1:])
+                xb = np.take(table, train_x[idx]).reshape(bs, 1, *train_x.shape[1:])
                 yb = train_y[idx]
                 lr = schedule(iteration, epoch, float(np.mean(recent)) if recent else math.inf)
                 opt.lr = lr
