@@ -96,3 +96,28 @@ def test_init_statistics_and_layouts():
     assert not conv.bias.value.any()
     big = Conv2D(64, 64, 5, init_std=0.2, rng=0).weight.value
     assert abs(big.std() - 0.2) < 0.005 and abs(big.mean()) < 0.005
+
+
+def test_parameter_zero_grad_then_accumulate(rng):
+    from cnnlib import Parameter
+    from cnnlib.layers import Linear
+
+    p = Parameter(np.ones(3, np.float32))
+    p.grad[:] = 5
+    p.zero_grad()
+    assert not p.grad.any()  # reads as zero right after zero_grad
+    p.zero_grad()
+    p.accumulate(np.array([1, 2, 3], np.float32))  # first accumulate writes
+    p.accumulate(np.array([1, 1, 1], np.float32))  # later ones add
+    np.testing.assert_array_equal(p.grad, [2, 3, 4])
+    lin = Linear(4, 3, rng=rng)
+    x = rng.standard_normal((5, 4)).astype(np.float32)
+    g = rng.standard_normal((5, 3)).astype(np.float32)
+    lin.forward(x)
+    lin.backward(g)
+    once = lin.weight.grad.copy()
+    lin.backward(g)
+    np.testing.assert_allclose(lin.weight.grad, 2 * once, rtol=1e-6)
+    lin.zero_grad()
+    lin.backward(g)
+    np.testing.assert_allclose(lin.weight.grad, once, rtol=1e-6)
