@@ -31,6 +31,7 @@ def main() -> int:
                     help="folder with the MNIST files (default: ../shared/data/mnist)")
     ap.add_argument("--configfile", help="an extra config file (e.g. config/quick.yaml)")
     ap.add_argument("--target-seconds", type=float, default=300.0)
+    ap.add_argument("--keep", type=Path, help="copy the results folder here afterwards")
     args = ap.parse_args()
     if not Path(args.mnist).is_dir():
         print(f"no MNIST folder at {args.mnist}; pass --mnist DIR", file=sys.stderr)
@@ -59,6 +60,9 @@ def main() -> int:
               f"({len(job_seconds)} training jobs, {train:.0f} s of training job time in all)")
         verdict = "PASS" if wall <= args.target_seconds else "FAIL"
         print(f"target <= {args.target_seconds:.0f} s: {verdict}")
+        if args.keep:
+            shutil.copytree(work / "results", args.keep, dirs_exist_ok=True)
+            print(f"results copied to {args.keep}")
     return 0
 
 
