@@ -93,10 +93,15 @@ def test_one_epoch_full_mnist_reaches_90_percent(mnist, tmp_path):
 
 
 def test_scale_images():
+    from cnnlib.train import pixel_table
+
     x = np.array([[[0, 255], [51, 102]]], dtype=np.uint8)
     y = scale_images(x)
     assert y.shape == (1, 1, 2, 2) and y.dtype == np.float32
     np.testing.assert_allclose(y[0, 0], [[-0.5, 0.5], [-0.3, -0.1]], atol=1e-7)
+    all_pixels = np.arange(256, dtype=np.uint8).reshape(1, 16, 16)
+    np.testing.assert_array_equal(scale_images(all_pixels).ravel(), pixel_table())
+    np.testing.assert_allclose(pixel_table(), np.arange(256) / 255 - 0.5, atol=1e-7)
 
 
 def test_cli_train_and_errors(mnist_dir, tmp_path):
@@ -135,12 +140,12 @@ def test_loss_is_finite_for_huge_logits():
 
 def test_weights_are_saved_and_reload(mnist, tmp_path):
     from cnnlib.models import reference_cnn
-    from cnnlib.train import evaluate, pixel_table
+    from cnnlib.train import evaluate
 
     m = run({**SMALL, "epochs": 1}, tmp_path, data=mnist, progress=False)
     model = reference_cnn(rng=99)
     with np.load(tmp_path / "weights.npz") as state:
         assert sorted(state.files) == ["0.bias", "0.weight", "3.bias", "3.weight", "7.bias", "7.weight"]
         model.load_state_dict(dict(state))
-    _, acc = evaluate(model, mnist[2][:500], mnist[3][:500], pixel_table())
+    _, acc = evaluate(model, mnist[2][:500], mnist[3][:500])
     assert acc == m["final"]["test_accuracy"]
