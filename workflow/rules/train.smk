@@ -19,7 +19,7 @@ rule train:
         "../envs/cnnlib.yaml"
     threads: config["threads"]
     resources:
-        mem_mb=600,
+        mem_mb=1000,
         runtime=run_minutes,
     params:
         run=run_config,
