@@ -48,7 +48,13 @@ def sweep_verdict(rows: list[dict]) -> dict:
     return {"best": best, "second": second, "lead": lead, "spread": spread, "clear": clear}
 
 
-def sweep_sentence(title: str, rows: list[dict]) -> str:
+def _failures(variant: str, failed: dict | None) -> str:
+    n_failed, n = (failed or {}).get(variant, (0, 0))
+    return f" ({variant} failed to learn in {n_failed} of {n} runs)" if n_failed else ""
+
+
+def sweep_sentence(title: str, rows: list[dict], failed: dict | None = None) -> str:
+    """``failed``: {variant: (runs that failed to learn, runs)}, to say why a spread is wide."""
     v = sweep_verdict(rows)
     best = v["best"]
     if best is None:
@@ -63,11 +69,24 @@ def sweep_sentence(title: str, rows: list[dict]) -> str:
             f"{fmt(v['lead'])} ahead of {second['variant']}, more than the seed spread "
             f"(standard deviation up to {fmt(v['spread'])})."
         )
+    why = _failures(best["variant"], failed) + _failures(second["variant"], failed)
     return (
         f"{title}: no clear difference between {best['variant']} ({acc}) and "
         f"{second['variant']} ({fmt(num(second['test_accuracy_mean']))}): the gap of "
-        f"{fmt(v['lead'])} is within the seed spread (standard deviation up to {fmt(v['spread'])})."
+        f"{fmt(v['lead'])} is within the seed spread (standard deviation up to {fmt(v['spread'])}){why}."
     )
+
+
+def failed_by_variant(runs: list[dict], experiment: str) -> dict:
+    """{variant: (runs that failed to learn or diverged, runs)} of one experiment."""
+    out: dict[str, tuple[int, int]] = {}
+    for r in runs:
+        if r["experiment"] != experiment:
+            continue
+        bad = r["status"] != "completed" or num(r["test_accuracy"]) < FAILED_BELOW
+        n_bad, n = out.get(r["variant"], (0, 0))
+        out[r["variant"]] = (n_bad + bad, n + 1)
+    return out
 
 
 def problem_runs(runs: list[dict]) -> dict:

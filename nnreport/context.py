@@ -159,8 +159,8 @@ def build_context(*, config, summaries, runs, gradcheck, stability, reference, b
             "epochs": str(rows[0]["epochs"]) if rows else "?",
             "is_sweep": len(rows) > 1,
             # CNN vs MLP has sentences of its own (accuracy and speed), below
-            "sentence": C.sweep_sentence(spec.get("title", key), rows) if len(rows) > 1 and key != "cnn_vs_mlp"
-            else "",
+            "sentence": C.sweep_sentence(spec.get("title", key), rows, C.failed_by_variant(runs, key))
+            if len(rows) > 1 and key != "cnn_vs_mlp" else "",
         }
         experiments.append(exp)
     by_key = {e["key"]: e for e in experiments}

@@ -199,3 +199,14 @@ def test_without_tex_the_message_says_what_to_install(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no latexmk, no pdflatex
     with pytest.raises(LatexError, match="texlive-latex-recommended"):
         build_pdf(tmp_path / "x.tex", tmp_path / "x.pdf", 0)
+
+
+def test_wide_spread_is_explained_by_failed_runs():
+    from nnreport.conclusions import failed_by_variant, sweep_sentence
+
+    rows = [summary_row("init_std", "std-0.1", "0.1", 0.96, 0.003),
+            summary_row("init_std", "std-0.01", "0.01", 0.60, 0.45)]
+    runs = [{"experiment": "init_std", "variant": "std-0.01", "seed": s, "status": "completed",
+             "test_accuracy": a} for s, a in enumerate(["0.96", "0.11", "0.12", "0.95", "0.96"])]
+    text = sweep_sentence("Init", rows, failed_by_variant(runs, "init_std"))
+    assert "no clear difference" in text and "std-0.01 failed to learn in 2 of 5 runs" in text
