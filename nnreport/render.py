@@ -134,6 +134,16 @@ TEX_HELP = (
 )
 
 
+def _aux_digest(folder) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted(Path(folder).iterdir()):
+        if path.suffix in (".aux", ".toc", ".lof", ".lot", ".out"):
+            h.update(path.name.encode() + path.read_bytes())
+    return h.hexdigest()
+
+
 def build_pdf(tex_file: str | os.PathLike, pdf_out: str | os.PathLike, source_date_epoch: int,
               workdir: str | os.PathLike | None = None) -> Path:
     """Compile ``tex_file`` with ``latexmk -pdf`` (no shell escape, no reading outside the
@@ -156,11 +166,24 @@ def build_pdf(tex_file: str | os.PathLike, pdf_out: str | os.PathLike, source_da
             latexmk, "-pdf", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
             f"-outdir={build}", tex_file.name,
         ]
-        r = subprocess.run(cmd, cwd=tex_file.parent, env=env, capture_output=True, text=True)
         log = Path(build) / (tex_file.stem + ".log")
-        if r.returncode != 0:
-            text = log.read_text(errors="replace") if log.exists() else r.stdout + r.stderr
-            raise LatexError(f"pdflatex failed on {tex_file.name}:\n{latex_errors(text)}")
+
+        def run(extra=()):
+            r = subprocess.run([*cmd[:1], *extra, *cmd[1:]], cwd=tex_file.parent, env=env, capture_output=True,
+                               text=True)
+            if r.returncode != 0:
+                text = log.read_text(errors="replace") if log.exists() else r.stdout + r.stderr
+                raise LatexError(f"pdflatex failed on {tex_file.name}:\n{latex_errors(text)}")
+
+        run()
+        # latexmk sometimes stops one pass early (it can miss a table of contents that changed
+        # within the same second), leaving stale page numbers: force passes until the
+        # auxiliary files no longer change, so the same input always gives the same PDF.
+        for _ in range(3):
+            before = _aux_digest(build)
+            run(["-g"])
+            if _aux_digest(build) == before:
+                break
         from cnnlib.io import atomic_write_bytes
 
         atomic_write_bytes(pdf_out, (Path(build) / (tex_file.stem + ".pdf")).read_bytes())
