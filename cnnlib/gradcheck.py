@@ -16,6 +16,18 @@ import numpy as np
 TOLERANCE = 1e-6
 
 
+def away_from_zero(rng: np.random.Generator, shape, margin: float = 0.05) -> np.ndarray:
+    """Random float64 values with ``|x| >= margin``: no input sits on a ReLU kink."""
+    x = rng.standard_normal(shape)
+    return np.sign(x) * (np.abs(x) + margin)
+
+
+def distinct(rng: np.random.Generator, shape) -> np.ndarray:
+    """Shuffled values at least 0.01 apart: every max-pool window has a clear winner."""
+    n = int(np.prod(shape))
+    return (rng.permutation(n) * 0.01 - n * 0.005).reshape(shape)
+
+
 def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
     """``|a - n| / (|a| + |n|)``; 0 when both are zero."""
     diff = np.linalg.norm(np.ravel(analytic) - np.ravel(numeric))

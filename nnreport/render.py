@@ -66,38 +66,32 @@ def _finalizer(escape):
     return finalize
 
 
-def latex_environment(template_dir: str | os.PathLike) -> jinja2.Environment:
+def _environment(template_dir, escape, **delimiters) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(template_dir)),
-        block_start_string="((*",
-        block_end_string="*))",
-        variable_start_string="(((",
-        variable_end_string=")))",
-        comment_start_string="((=",
-        comment_end_string="=))",
         undefined=jinja2.StrictUndefined,
-        finalize=_finalizer(latex_escape),
+        finalize=_finalizer(escape),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
+        **delimiters,
     )
-    env.filters["raw"] = Raw
+    env.filters["raw"] = Raw  # ``value | raw``: already markup, printed as is
     return env
+
+
+def latex_environment(template_dir: str | os.PathLike) -> jinja2.Environment:
+    return _environment(
+        template_dir, latex_escape,
+        block_start_string="((*", block_end_string="*))",
+        variable_start_string="(((", variable_end_string=")))",
+        comment_start_string="((=", comment_end_string="=))",
+    )
 
 
 def markdown_environment(template_dir: str | os.PathLike) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(template_dir)),
-        undefined=jinja2.StrictUndefined,
-        finalize=_finalizer(markdown_escape),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    env.filters["raw"] = Raw
-    return env
+    return _environment(template_dir, markdown_escape)
 
 
 def render(env: jinja2.Environment, template: str, context: dict) -> str:

@@ -4,22 +4,12 @@ import numpy as np
 import pytest
 
 from cnnlib import layers as L
-from cnnlib.gradcheck import TOLERANCE, check_layer, check_loss
+from cnnlib.gradcheck import TOLERANCE, away_from_zero, check_layer, check_loss, distinct
 from cnnlib.losses import SoftmaxCrossEntropy
 from cnnlib.models import mlp, reference_cnn
 from cnnlib.nn import Sequential
 
 
-def away_from_zero(rng, shape, margin=0.05):
-    """Random values with |x| >= margin: no input sits on a ReLU kink."""
-    x = rng.standard_normal(shape)
-    return np.sign(x) * (np.abs(x) + margin)
-
-
-def distinct(rng, shape):
-    """Values at least 0.01 apart, shuffled: max-pool windows have a clear winner."""
-    n = int(np.prod(shape))
-    return (rng.permutation(n) * 0.01 - n * 0.005).reshape(shape)
 
 
 def assert_passes(errors):

@@ -142,6 +142,15 @@ def test_end_to_end_then_cached_then_targeted_reruns(repo_copy, mnist_dir, tmp_p
     jobs = planned_jobs(repo_copy, "--forceall", "momentum", mnist_dir=mnist_dir)
     assert jobs["train"] == counts["momentum"] * seeds and jobs["summarize"] == 1 and "all" not in jobs
 
+    # a run that diverges completes as diverged and the workflow goes on to the report
+    edit.write_text("experiments: {learning_rate: {sweep: {values: [0.005, 0.01, 0.05, 0.1, 1000]}}}\n")
+    snakemake(repo_copy, mnist_dir=mnist_dir, extra_config=[edit])
+    rows = (repo_copy / "results/summary/learning_rate.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    diverged = next(dict(zip(header, r.split(","))) for r in rows if r.startswith("learning_rate,lr-1000,"))
+    assert diverged["diverged"] == str(seeds) and diverged["completed"] == "0"
+    assert "runs diverged" in (repo_copy / "results/report.md").read_text()
+
     # a change to cnnlib's source retrains everything
     layers = repo_copy / "cnnlib" / "layers.py"
     original = layers.read_text()

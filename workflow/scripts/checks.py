@@ -6,20 +6,10 @@ import math
 import numpy as np
 
 from cnnlib import layers as L
-from cnnlib.gradcheck import TOLERANCE, check_layer, check_loss
+from cnnlib.gradcheck import TOLERANCE, away_from_zero, check_layer, check_loss, distinct
 from cnnlib.io import write_csv
 from cnnlib.losses import SoftmaxCrossEntropy
 from cnnlib.models import reference_cnn
-
-
-def away_from_zero(rng, shape, margin=0.05):
-    x = rng.standard_normal(shape)
-    return np.sign(x) * (np.abs(x) + margin)
-
-
-def distinct(rng, shape):
-    n = int(np.prod(shape))
-    return (rng.permutation(n) * 0.01 - n * 0.005).reshape(shape)
 
 
 def cases(rng):
