@@ -38,16 +38,15 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
 def numerical_gradient(f, array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """Central differences of the scalar ``f()`` w.r.t. every element of ``array`` (changed in place
     and restored)."""
-    grad = np.zeros_like(array, dtype=np.float64)
-    flat, gflat = array.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
+    grad = np.zeros(array.shape, dtype=np.float64)
+    for i in np.ndindex(array.shape):  # indexes the array itself, whatever its memory order
+        old = array[i]
+        array[i] = old + eps
         plus = f()
-        flat[i] = old - eps
+        array[i] = old - eps
         minus = f()
-        flat[i] = old
-        gflat[i] = (plus - minus) / (2 * eps)
+        array[i] = old
+        grad[i] = (plus - minus) / (2 * eps)
     return grad
 
 

@@ -22,7 +22,9 @@ class Parameter:
     __slots__ = ("value", "_grad", "_grad_is_zero", "name")
 
     def __init__(self, value: np.ndarray, name: str = ""):
-        self.value = np.ascontiguousarray(value)
+        value = np.asarray(value)
+        # C or Fortran order are both kept (Linear stores its weight column-major: faster matmuls)
+        self.value = value if value.flags.c_contiguous or value.flags.f_contiguous else np.ascontiguousarray(value)
         self._grad = np.zeros_like(self.value)
         self._grad_is_zero = False
         self.name = name
@@ -68,8 +70,8 @@ class Parameter:
 
     def astype(self, dtype) -> None:
         """Convert value and grad to ``dtype`` in place (e.g. float64 for gradient checks)."""
-        self.value = np.ascontiguousarray(self.value, dtype=dtype)
-        self._grad = np.ascontiguousarray(self.grad, dtype=dtype)
+        self.value = self.value.astype(dtype, order="K")
+        self._grad = self.grad.astype(dtype, order="K")
 
     def __repr__(self) -> str:
         return f"Parameter({self.name or '?'}, shape={self.value.shape}, dtype={self.value.dtype})"
