@@ -164,3 +164,30 @@ def test_sgd_plain_and_weight_decay_only(rng):
         opt.step()
         topt.step()
     np.testing.assert_allclose(p.value, wt.detach().numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sgd_large_parameters_match_torch(rng, order, dtype):
+    """Large parameters take the BLAS path of the update: same numbers as torch."""
+    from cnnlib import Parameter
+
+    w0 = np.asarray(rng.standard_normal((64, 100)), dtype=dtype, order=order)
+    p = Parameter(w0.copy(order="K"))
+    assert p.value.size >= 4096 and p.value.flags[f"{order}_CONTIGUOUS"]
+    wt = t(np.ascontiguousarray(w0), True)
+    opt = SGD([p], lr=0.05, momentum=0.9, weight_decay=0.01)
+    topt = torch.optim.SGD([wt], lr=0.05, momentum=0.9, weight_decay=0.01)
+    for step in range(6):
+        if step == 3:
+            opt.lr = 0.02
+            topt.param_groups[0]["lr"] = 0.02
+        g = np.asarray(rng.standard_normal((64, 100)), dtype=dtype)
+        opt.zero_grad()
+        p.accumulate(g)
+        wt.grad = t(g)
+        opt.step()
+        topt.step()
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(p.value, wt.detach().numpy(), rtol=rtol, atol=rtol)
+    assert not np.allclose(p.value, w0)
