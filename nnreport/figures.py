@@ -29,7 +29,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 from collections import namedtuple
 from pathlib import Path
 

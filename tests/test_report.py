@@ -3,7 +3,6 @@
 import copy
 import shutil
 import subprocess
-from pathlib import Path
 
 import jinja2
 import pytest
