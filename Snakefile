@@ -1,3 +1,8 @@
+"""The workflow: every experiment of config/config.yaml over every seed, then the report.
+
+Wiring only: the rules are in workflow/rules/, the logic in workflow/*.py and report/.
+"""
+
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -20,7 +25,9 @@ localrules:
     mnist,
     summarize,
     all_runs,
+    comparisons,
     figures_experiment,
+    figure_seeds,
     figure_baseline,
     figure_lr_trace,
     figure_conv1,
@@ -33,11 +40,30 @@ localrules:
 rule all:
     default_target: True
     input:
-        expand("results/summary/{experiment}.csv", experiment=EXPERIMENTS),
-        expand("results/summary/curves/{experiment}.csv", experiment=EXPERIMENTS),
-        "results/summary/runs.csv",
-        "results/checks/gradcheck.csv",
-        "results/checks/loss_stability.csv",
-        "results/visual/conv1_maps.npz",
-        "results/report.md",
-        "results/report.pdf",
+        [R.summary(e) for e in EXPERIMENTS],
+        [R.curves(e) for e in EXPERIMENTS],
+        R.runs_csv,
+        R.comparisons,
+        R.gradcheck,
+        R.stability,
+        R.visual,
+        R.md,
+        R.pdf,
+
+
+# one target per experiment: `snakemake --cores 4 learning_rate`
+RULE_NAMES = {r.name for r in workflow.rules}
+for _experiment in EXPERIMENTS:
+    if _experiment in RULE_NAMES:
+        raise WorkflowError(
+            f"config: experiments.{_experiment}: the name is taken by a rule of the workflow "
+            f"({', '.join(sorted(RULE_NAMES))}); rename the experiment"
+        )
+
+    rule:
+        name:
+            _experiment
+        default_target: False
+        input:
+            R.summary(_experiment),
+            R.curves(_experiment),

@@ -5,7 +5,11 @@
 # /etc/slurm/slurm.conf, starts munged, slurmctld and slurmd, runs a small config of the
 # workflow through `snakemake --profile profiles/slurm` in a temporary copy of the repo,
 # runs the same config locally in another copy, and checks that every run's metrics,
-# history and weights are identical (times may differ). Every daemon it started is
+# history and weights are identical (times may differ). Before that, dry runs through the
+# profile count the SLURM jobs (group jobs + ungrouped cluster jobs) of the default config
+# (fails above 20) and of the CI config; after the SLURM run it checks that exactly that
+# many jobs were submitted and prints what each asked SLURM for (CPUs, memory, time limit),
+# checking a group job's time limit against the sum of its runs'. Every daemon it started is
 # stopped by PID when it exits, whatever happens; a previous /etc/slurm/slurm.conf is put
 # back. The whole step runs under `timeout` (SLURM_CI_TIMEOUT seconds, default 600);
 # SLURM_CI_KEEP=1 keeps the copies and logs in /tmp/slurm-ci.* after a pass too.
@@ -29,10 +33,15 @@ die() { echo "== slurm-ci: FAILED: $*" >&2; exit 1; }
 elapsed() { echo $(( $(date +%s) - _SLURM_CI_START )); }
 
 # what the comparison runs: 3 variants x 2 seeds on a small part of MNIST (quick.yaml),
-# plus the checks and the visual job (which needs a trained run): 8 SLURM jobs
+# plus the checks and the visual job (which needs a trained run). The profile groups the
+# training runs (`groups`/`group-components`: up to 10 runs per SLURM job), so the 6 runs
+# make 1 group job and SLURM sees 3 jobs. The number expected is read from a dry
+# run of the same command and checked against ceil(runs / group size) + ungrouped jobs.
 configfile=config/quick.yaml
-targets=(baseline cnn_vs_mlp results/checks/gradcheck.csv results/visual/conv1_maps.npz)
-cluster_jobs=8
+out=results/quick  # the quick profile's results folder
+targets=(baseline cnn_vs_mlp $out/checks/gradcheck.csv $out/visual/conv1_maps.npz)
+cluster_rules="train|checks|visual"   # the rules that are not `localrules` in the Snakefile
+max_default_jobs=20                   # SLURM jobs the default config may submit in all
 
 [ "$(id -u)" = 0 ] || die "needs root (installs packages, writes /etc/slurm, starts daemons)"
 [ -d "$mnist" ] || die "no MNIST folder at $mnist (set CNNLIB_MNIST)"
@@ -130,6 +139,47 @@ snakemake_in() {  # DIR LOG ARGS...: snakemake in a copy, in the background so a
   return "$rc"
 }
 
+# --- how many SLURM jobs: dry runs through the profile (no cluster needed) -------------------
+# `snakemake -n` lists each group job as "Group job <group> (jobs ...):" followed by its
+# jobs, indented; an ungrouped job is a "rule <name>:" at the start of a line.
+plan() {  # LOG: prints "JOBS GROUPS SIZES UNGROUPED TRAIN_RUNS"; fails if grouping is off
+  "$py" - "$1" "$cluster_rules" "$tmp/slurm/profiles/slurm/config.yaml" <<'EOF'
+import math, re, sys
+import yaml
+
+log, rules, profile = sys.argv[1], re.compile(f"^(?:{sys.argv[2]})$"), sys.argv[3]
+size = int((yaml.safe_load(open(profile)).get("group-components") or {}).get("train", 1))
+groups, ungrouped, train = [], 0, 0
+for line in open(log):
+    if re.match(r"^\[.*\] Group job \S+ ", line):
+        groups.append(0)
+    elif m := re.match(r"^    rule (\w+):$", line):      # a job inside the group above
+        groups[-1] += 1
+        train += m[1] == "train"
+    elif (m := re.match(r"^rule (\w+):$", line)) and rules.match(m[1]):
+        ungrouped += 1
+        train += m[1] == "train"
+        if m[1] == "train":
+            sys.exit(f"a train job outside any group in {log}")
+if train and len(groups) != math.ceil(train / size):
+    sys.exit(f"{train} runs in groups of {size} should make {math.ceil(train / size)} "
+             f"group jobs, the dry run shows {len(groups)}: {groups}")
+sizes = "+".join(map(str, sorted(groups, reverse=True))) or "-"
+print(len(groups) + ungrouped, len(groups), sizes, ungrouped, train)
+EOF
+}
+slurm_args=(--slurm-no-account --slurm-status-command squeue
+  --slurm-init-seconds-before-status-checks 1 --slurm-keep-successful-logs)
+snakemake_in "$tmp/slurm" dryrun-default.log -n --profile profiles/slurm \
+  --config "mnist_dir=$mnist" || die "dry run of the default config failed"
+read -r n g sizes u runs < <(plan "$tmp/log/dryrun-default.log") || die "dry run of the default config: grouping"
+say "default config (dry run): $runs training runs in $g group jobs ($sizes runs) + $u other cluster jobs = $n SLURM jobs (at most $max_default_jobs)"
+[ "$n" -le "$max_default_jobs" ] || die "the default config would submit $n SLURM jobs, more than $max_default_jobs"
+snakemake_in "$tmp/slurm" dryrun-ci.log -n --profile profiles/slurm "${common[@]}" \
+  "${slurm_args[@]}" -- "${targets[@]}" || die "dry run of the CI config failed"
+read -r cluster_jobs g sizes u train_runs < <(plan "$tmp/log/dryrun-ci.log") || die "dry run of the CI config: grouping"
+say "CI config (dry run): $train_runs training runs in $g group jobs ($sizes runs) + $u other cluster jobs = $cluster_jobs SLURM jobs expected"
+
 # locally first: a broken workflow fails here, before any daemon starts
 t0=$(date +%s)
 say "local run: snakemake --cores 2 ${targets[*]}"
@@ -166,8 +216,9 @@ SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=1000
-# finished jobs stay visible to squeue for 5 min: the executor reads their state there
-MinJobAge=300
+# finished jobs stay visible to squeue for 1 h: the executor reads their state there, and
+# the step counts the run's submissions there at the end
+MinJobAge=3600
 ReturnToService=2
 StateSaveLocation=$tmp/state
 SlurmdSpoolDir=$tmp/spool
@@ -217,23 +268,82 @@ t0=$(date +%s)
 say "SLURM run: snakemake --profile profiles/slurm ${targets[*]}"
 # the profile as users run it, plus what a cluster without accounting (slurmdbd) needs
 snakemake_in "$tmp/slurm" snakemake-slurm.log --profile profiles/slurm "${common[@]}" \
-  --jobs $(( 2 * cpus )) --slurm-no-account --slurm-status-command squeue \
-  --slurm-init-seconds-before-status-checks 1 --slurm-keep-successful-logs -- "${targets[@]}" \
+  --jobs $(( 2 * cpus )) "${slurm_args[@]}" -- "${targets[@]}" \
   || die "the SLURM run failed (log above)"
 t_slurm=$(( $(date +%s) - t0 ))
 
-# the jobs really ran under SLURM: finished jobs stay in squeue for MinJobAge
-squeue -h --states=all -o '%i %j %m %l %T' >"$tmp/log/squeue.txt" || true
-slurm_done=$(grep -c ' COMPLETED$' "$tmp/log/squeue.txt" || true)
-slurm_bad=$(grep -v -c ' COMPLETED$' "$tmp/log/squeue.txt" || true)
-say "SLURM jobs: $slurm_done completed, $slurm_bad other (expected $cluster_jobs completed); requests (memory, time limit): $(awk '{print $3 "/" $4}' "$tmp/log/squeue.txt" | sort | uniq -c | awk '{printf "%s x %s  ", $1, $2}')"
-if [ "$slurm_done" != "$cluster_jobs" ] || [ "$slurm_bad" != 0 ]; then
-  cat "$tmp/log/squeue.txt"; die "expected $cluster_jobs completed SLURM jobs"
-fi
+# the jobs really ran under SLURM: finished jobs stay in squeue for MinJobAge (1 h; our
+# cluster: every job in it is from this run). Each job's request as SLURM recorded it, checked:
+# a group job asks for the CPUs of one run (config `threads`; its runs run one after
+# another), one run's memory (the profile's `resources: mem_mb`) and the sum of its runs'
+# time limits (the `runtime` of each run listed in the job's SLURM log: 2 + epochs minutes);
+# together the group jobs ran every training run of the dry run.
+squeue -h --states=all -o '%i|%k|%C|%m|%l|%T' >"$tmp/log/squeue.txt" || true
+submitted=$(grep -c 'has been submitted with SLURM jobid' "$tmp/log/snakemake-slurm.log" || true)
+"$py" - "$tmp/log/squeue.txt" "$tmp/slurm" "$configfile" "$cluster_jobs" "$train_runs" "$submitted" <<'EOF' || die "SLURM jobs or their requests are not as expected"
+import re, sys
+from pathlib import Path
+
+import yaml
+
+squeue, root, configfile = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+expected, train_runs, submitted = map(int, sys.argv[4:7])
+cfg = {}
+for f in ("config/config.yaml", configfile):  # threads: top-level key, overridden as a whole
+    cfg.update(yaml.safe_load((root / f).read_text()))
+profile = yaml.safe_load((root / "profiles/slurm/config.yaml").read_text())
+threads, mem = int(cfg["threads"]), int(profile["resources"]["mem_mb"])
+
+def minutes(limit):  # squeue %l: [days-]hours:minutes:seconds, or minutes:seconds
+    days, _, hms = limit.rpartition("-")
+    parts = [int(p) for p in hms.split(":")]
+    while len(parts) < 3:
+        parts.insert(0, 0)
+    return int(days or 0) * 1440 + parts[0] * 60 + parts[1] + parts[2] / 60
+
+logs = {p.stem: p for p in (root / ".snakemake/slurm_logs").rglob("*.log")}
+bad, rows = [], []
+jobs = [line.rstrip("\n").split("|") for line in squeue.read_text().splitlines() if line.strip()]
+for jobid, comment, cpus, memory, limit, state in jobs:
+    log = logs.get(jobid)
+    text = log.read_text() if log else ""
+    # the jobs Snakemake ran inside this SLURM job: "rule NAME:" ... "resources: ..., runtime=N"
+    entries = re.findall(r"^rule (\w+):\n(?:(?!rule ).*\n)*?\s+wildcards: (.*)\n(?:(?!rule ).*\n)*?\s+resources: .*runtime=(\d+)",
+                         text, re.M)
+    runs = [e for e in entries if e[0] == "train"]
+    group = comment.startswith("rule_train_")
+    want = ""
+    if state != "COMPLETED":
+        bad.append(f"job {jobid} ({comment}): {state}")
+    if group:
+        total = sum(int(r[2]) for r in runs)
+        want = f"{threads} CPU, {mem}M, {total} min"
+        if not runs:
+            bad.append(f"group job {jobid}: no runs found in its log {log}")
+        if (int(cpus), memory, minutes(limit)) != (threads, f"{mem}M", total):
+            bad.append(f"group job {jobid}: asks {cpus} CPU, {memory}, {limit}; expected {want}")
+    rows.append((jobid, comment.removeprefix("rule_"), cpus, memory, limit, state, str(len(runs) or ""),
+                 "+".join(r[2] for r in runs), want))
+head = ("jobid", "job", "CPUs", "memory", "time limit", "state", "runs", "run limits (min)", "expected")
+widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
+for r in [head] + rows:
+    print("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+if len(jobs) != expected or submitted != expected:
+    bad.append(f"{len(jobs)} jobs in squeue, {submitted} submissions in the log; expected {expected}")
+grouped = sum(int(r[6] or 0) for r in rows if r[1].startswith("train_"))
+if grouped != train_runs:
+    bad.append(f"the group jobs' logs list {grouped} training runs; the dry run has {train_runs}")
+if bad:
+    print("UNEXPECTED:\n  " + "\n  ".join(bad))
+    sys.exit(1)
+print(f"{len(jobs)} SLURM jobs submitted, as the grouping predicts; {grouped} runs in "
+      f"{sum(r[1].startswith('train_') for r in rows)} group jobs, each asking for {threads} CPU, "
+      f"{mem} MB and the sum of its runs' time limits")
+EOF
 
 # --- compare ------------------------------------------------------------------------------
 say "SLURM run ${t_slurm} s, local run ${t_local} s; comparing"
-"$py" - "$tmp/slurm" "$tmp/local" <<'EOF' || die "SLURM and local results differ"
+"$py" - "$tmp/slurm/$out" "$tmp/local/$out" <<'EOF' || die "SLURM and local results differ"
 import json, sys
 from pathlib import Path
 
@@ -243,7 +353,7 @@ slurm, local = Path(sys.argv[1]), Path(sys.argv[2])
 
 def comparable(metrics):
     """metrics.json without wall-clock times (and the environment, reported apart)."""
-    m = {k: v for k, v in metrics.items() if k not in ("time", "versions", "hardware")}
+    m = {k: v for k, v in metrics.items() if k not in ("time", "versions", "hardware", "checksum")}
     m["epochs"] = [{k: v for k, v in e.items() if k != "seconds"} for e in m.get("epochs", [])]
     return m
 
@@ -251,8 +361,8 @@ def same_npz(a, b):
     with np.load(a) as x, np.load(b) as y:
         return sorted(x) == sorted(y) and all(np.array_equal(x[k], y[k]) for k in x)
 
-runs_s = sorted(p.parent.relative_to(slurm) for p in slurm.glob("results/runs/*/*/seed-*/metrics.json"))
-runs_l = sorted(p.parent.relative_to(local) for p in local.glob("results/runs/*/*/seed-*/metrics.json"))
+runs_s = sorted(p.parent.relative_to(slurm) for p in slurm.glob("runs/*/*/seed-*/metrics.json"))
+runs_l = sorted(p.parent.relative_to(local) for p in local.glob("runs/*/*/seed-*/metrics.json"))
 bad = []
 if not runs_s or runs_s != runs_l:
     bad.append(f"different run sets: SLURM {len(runs_s)}, local {len(runs_l)}")
@@ -274,11 +384,11 @@ for run in sorted(set(runs_s) & set(runs_l)):
                  f"{ml['final']['test_accuracy']:.4f}", f"{ms['final']['test_loss']:.6f}",
                  f"{ml['final']['test_loss']:.6f}", f"{ms['time']['total_seconds']:.1f}",
                  f"{ml['time']['total_seconds']:.1f}", "yes" if not wrong else "NO: " + ",".join(wrong)))
-for extra, how in [("results/checks/gradcheck.csv", "bytes"), ("results/checks/loss_stability.csv", "bytes"),
-                   ("results/visual/conv1_maps.npz", "npz")]:
+for extra, how in [("checks/gradcheck.csv", "bytes"), ("checks/loss_stability.csv", "bytes"),
+                   ("visual/conv1_maps.npz", "npz")]:
     a, b = slurm / extra, local / extra
     same = a.exists() and b.exists() and (a.read_bytes() == b.read_bytes() if how == "bytes" else same_npz(a, b))
-    rows.append((extra.removeprefix("results/"), "", "", "", "", "", "", "", "yes" if same else "NO"))
+    rows.append((extra, "", "", "", "", "", "", "", "yes" if same else "NO"))
     if not same:
         bad.append(f"{extra} differs")
 head = ("run", "status", "acc slurm", "acc local", "loss slurm", "loss local", "s slurm", "s local", "identical")

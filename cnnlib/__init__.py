@@ -1,7 +1,7 @@
 """cnnlib: a small, fast NumPy CNN library (CPU, float32 by default).
 
 Public modules: ``layers``, ``losses``, ``nn``, ``optim``, ``schedules``, ``data``,
-``models``, ``train``. Every trainable array is a :class:`Parameter`.
+``models``, ``preprocess``, ``train``. Every trainable array is a :class:`Parameter`.
 """
 
 from cnnlib.parameter import Parameter

@@ -6,6 +6,29 @@ import argparse
 import sys
 
 
+def check_out(out) -> None:
+    """Raise ConfigError unless ``out`` is (or can be made) a writable folder: checked before
+    any download or training, so a run never dies at the end for want of a place to write."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from cnnlib.config import ConfigError
+
+    path = Path(out)
+    for parent in [path, *path.parents]:
+        if parent.exists() and not parent.is_dir():
+            what = "is a file" if parent == path else f"is under {parent}, which is a file"
+            raise ConfigError(f"--out {out}: {what}; give a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
+
+
 def _train(args) -> int:
     from cnnlib import config as config_mod
     from cnnlib.train import run
@@ -16,6 +39,7 @@ def _train(args) -> int:
     if args.seed is not None:
         cfg["seed"] = args.seed
     folder = config_mod.resolve(cfg)["data"]["dir"]  # also checks the config before any download
+    check_out(args.out)
     if not args.mnist and not args.no_download:
         from cnnlib.data import DatasetError, download_mnist, verify_mnist
 

@@ -14,12 +14,14 @@ from typing import Any
 
 import yaml
 
-from cnnlib.schedules import SCHEDULES, make_schedule
+from cnnlib import models
+from cnnlib.schedules import SCHEDULES, complete, make_schedule
 
 DEFAULTS: dict[str, Any] = {
     "model": {
-        "name": "reference_cnn",  # reference_cnn | mlp
+        "name": "reference_cnn",  # a name in cnnlib.models.MODELS
         "init_std": 0.2,  # weights ~ N(0, init_std^2), biases 0
+        "linear_init_std": None,  # reference_cnn only: std of the linear layer's weights (None: init_std)
         "hidden": [256],  # mlp only: hidden layer widths
     },
     "optimizer": {"lr": 0.015, "momentum": 0.9, "weight_decay": 0.0005},
@@ -39,7 +41,10 @@ DEFAULTS: dict[str, Any] = {
         "dir": "resources/mnist",
         "train_limit": None,  # use only the first N training images
         "test_limit": None,  # use only the first N test images
-        "pixel_scale": 255.0,  # model input = pixel / pixel_scale - pixel_shift
+        # model input = (pixel - pixel_offset) / pixel_scale - pixel_shift (cnnlib.preprocess);
+        # the 2018 framework's (x - 128) / 255: pixel_offset 128, pixel_scale 255, pixel_shift 0
+        "pixel_offset": 0,
+        "pixel_scale": 255.0,
         "pixel_shift": 0.5,
     },
 }
@@ -83,12 +88,52 @@ def _number(cfg, path, *, minimum=None, exclusive=False, integer=False, optional
         raise ConfigError(f"'{path}' must be {rel} {minimum}, got {value!r}")
 
 
+#: Upper limits: a value above them is a typo, not an experiment.
+LIMITS = {"epochs": 1000, "iterations_per_epoch": 100_000}
+MNIST_TRAIN_IMAGES = 60_000
+
+
+def _at_most(cfg, path, limit):
+    node = cfg
+    for key in path.split("."):
+        node = node[key]
+    if node is not None and node > limit:
+        raise ConfigError(f"'{path}' is {node!r}; at most {limit:,} (a larger value is almost surely a typo)")
+
+
+def _check_schedule(s: dict) -> None:
+    """Every setting of a (completed) schedule spec is a number in its range."""
+    def num(key, minimum, exclusive=False, integer=False):
+        _number({"schedule": s}, f"schedule.{key}", minimum=minimum, exclusive=exclusive, integer=integer)
+
+    if s["name"] == "step":
+        num("gamma", 0, exclusive=True)
+        num("step_epochs", 1, integer=True)
+    elif s["name"] == "dynamic":
+        num("floor", 0)
+        num("divisor", 0, exclusive=True)
+        pairs = s["thresholds"]
+        if not isinstance(pairs, list) or not pairs:
+            raise ConfigError(f"'schedule.thresholds' must be a non-empty list of [loss, lr] pairs, got {pairs!r}")
+        for i, pair in enumerate(pairs):
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                raise ConfigError(f"'schedule.thresholds' item {i} must be a [loss, lr] pair, got {pair!r}")
+            for j, what in enumerate(("loss", "lr")):
+                v = pair[j]
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                    raise ConfigError(f"'schedule.thresholds' item {i}: the {what} must be a number >= 0, "
+                                      f"got {v!r}")
+
+
 def resolve(config: dict | None) -> dict:
     """Defaults merged with ``config`` and checked. Returns a new dict."""
     cfg = _merge(DEFAULTS, config or {}, "")
-    if cfg["model"]["name"] not in ("reference_cnn", "mlp"):
-        raise ConfigError(f"'model.name' must be reference_cnn or mlp, got {cfg['model']['name']!r}")
+    name = cfg["model"]["name"]
+    if not isinstance(name, str) or name not in models.MODELS:
+        raise ConfigError(f"'model.name' must be one of {', '.join(models.MODELS)} (cnnlib.models.MODELS), "
+                          f"got {name!r}")
     _number(cfg, "model.init_std", minimum=0, exclusive=True)
+    _number(cfg, "model.linear_init_std", minimum=0, exclusive=True, optional=True)
     hidden = cfg["model"]["hidden"]
     if not isinstance(hidden, list) or not all(isinstance(h, int) and not isinstance(h, bool) and h > 0
                                                for h in hidden):
@@ -100,11 +145,14 @@ def resolve(config: dict | None) -> dict:
         raise ConfigError(f"'optimizer.momentum' must be < 1, got {cfg['optimizer']['momentum']!r}")
     for path in ("epochs", "batch_size", "threads", "loss_window", "eval.per_epoch", "eval.batch_size"):
         _number(cfg, path, minimum=1, integer=True)
+    for path, limit in LIMITS.items():
+        _at_most(cfg, path, limit)
     _number(cfg, "seed", minimum=0, integer=True)
     for path in ("iterations_per_epoch", "eval.subset", "data.train_limit", "data.test_limit"):
         _number(cfg, path, minimum=1, integer=True, optional=True)
     _number(cfg, "data.pixel_scale", minimum=0, exclusive=True)
     _number(cfg, "data.pixel_shift")
+    _number(cfg, "data.pixel_offset")
     schedule = cfg["schedule"]
     if isinstance(schedule, str):
         schedule = cfg["schedule"] = {"name": schedule}
@@ -115,6 +163,12 @@ def resolve(config: dict | None) -> dict:
         make_schedule(schedule, cfg["optimizer"]["lr"])
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"'schedule': {exc}") from None
+    cfg["schedule"] = complete(schedule)  # the run records every setting of its schedule
+    _check_schedule(cfg["schedule"])
+    train_images = cfg["data"]["train_limit"] or MNIST_TRAIN_IMAGES
+    if cfg["batch_size"] > min(train_images, MNIST_TRAIN_IMAGES):
+        raise ConfigError(f"'batch_size' {cfg['batch_size']} is larger than the "
+                          f"{min(train_images, MNIST_TRAIN_IMAGES)} training images; lower it")
     if not isinstance(cfg["data"]["dir"], str):
         raise ConfigError(f"'data.dir' must be a path, got {cfg['data']['dir']!r}")
     return cfg

@@ -306,8 +306,11 @@ def read_idx(
 def _locate(folder: Path, name: str) -> Path | None:
     """The file used for ``name`` in ``folder``: ``name.gz`` if present, else ``name``."""
     for cand in (folder / f"{name}.gz", folder / name):
-        if cand.is_file():
-            return cand
+        try:
+            if cand.is_file():
+                return cand
+        except OSError as exc:  # e.g. a folder without read/search permission
+            raise DatasetError(f"{folder}: cannot be read ({exc.strerror or exc}); check its permissions") from None
     return None
 
 

@@ -2,7 +2,8 @@
 
 Every output of cnnlib (metrics, histories, downloaded data) goes through these
 helpers. The data is written to a temporary file in the target's folder, flushed
-to disk, then renamed over the target in one step.
+to disk, then renamed over the target in one step. A write killed half-way (``kill -9``,
+power loss) leaves only its ``.NAME.XXXX.tmp``; the next write of the same file removes it.
 """
 
 from __future__ import annotations
@@ -15,10 +16,27 @@ from pathlib import Path
 from typing import Any
 
 
+def remove_stale_temps(path: str | os.PathLike) -> list[Path]:
+    """Delete temp files that earlier, killed writes of ``path`` left behind
+    (``.NAME.*.tmp`` beside it). One writer per file is assumed, as in the workflow."""
+    import glob
+
+    path = Path(path)
+    stale = [Path(p) for p in glob.glob(str(path.parent / f".{glob.escape(path.name)}.*.tmp"))]
+    for p in stale:
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            pass
+    return stale
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temp file + fsync + rename)."""
+    """Write ``data`` to ``path`` atomically (temp file + fsync + rename). Temp files a killed
+    earlier write of the same path left behind are removed first."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -1,11 +1,20 @@
 """Layers with PyTorch's names and layouts. Inputs are NCHW.
 
-Every layer has ``forward(x) -> y``, ``backward(grad_y) -> grad_x`` and
-``parameters() -> list[Parameter]``. ``forward`` caches exactly what ``backward``
-needs; ``backward`` *adds* into each ``Parameter.grad`` (gradients accumulate until
-``zero_grad()``). Layers with parameters compute in their parameters' dtype
-(float32 by default; pass ``dtype=np.float64`` or call ``astype`` for gradient
-checks); the others compute in the dtype of their input.
+Every layer has the same interface (:class:`Layer`):
+
+* ``forward(x, train=True) -> y``. With ``train=True`` the layer caches exactly what
+  ``backward`` needs; with ``train=False`` (evaluation) it stores nothing and leaves
+  the cache of the last training forward alone.
+* ``backward(grad_y, need_input_grad=True) -> grad_x`` (same shape as that forward's
+  ``x``), for the last ``forward(..., train=True)``. It *adds* into each
+  ``Parameter.grad`` (gradients accumulate until ``zero_grad()``). With
+  ``need_input_grad=False`` the layer may skip computing ``grad_x`` and return None
+  (every layer here does; parameter gradients are still added).
+* ``parameters() -> list[Parameter]``; ``layer(x)`` is ``layer.forward(x)``.
+
+Layers with parameters compute in their parameters' dtype (float32 by default; pass
+``dtype=np.float64`` or call ``astype`` for gradient checks); the others compute in
+the dtype of their input.
 
 Weights are drawn from N(0, init_std^2), biases start at zero. ``rng`` is a
 ``numpy.random.Generator``, an int seed, or None (fresh, unseeded).
@@ -39,13 +48,22 @@ def _check_ndim(layer: "Layer", x: np.ndarray, ndim: int, layout: str) -> None:
         raise ValueError(f"{type(layer).__name__} expects input of shape {layout}, got {x.shape}")
 
 
-class Layer:
-    """Base class: no parameters, nothing to cache."""
+def _no_forward(layer: "Layer") -> RuntimeError:
+    return RuntimeError(f"{type(layer).__name__}.backward called before forward(x, train=True)")
 
-    def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+
+class Layer:
+    """Base class of every layer (see the module docstring for the contract).
+
+    Subclasses implement ``forward(x, train=True)`` and ``backward(grad_y,
+    need_input_grad=True)``; a layer that cannot skip work ignores ``need_input_grad``
+    and returns ``grad_x`` anyway (:class:`cnnlib.nn.Sequential` accepts both).
+    """
+
+    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def backward(self, grad_y: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+    def backward(self, grad_y: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:  # pragma: no cover
         raise NotImplementedError
 
     def parameters(self) -> list[Parameter]:
@@ -65,8 +83,8 @@ class Layer:
         """Shape of the output for an input of ``input_shape`` (batch axis included)."""
         return tuple(input_shape)
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return self.forward(x)
+    def __call__(self, x: np.ndarray, train: bool = True) -> np.ndarray:
+        return self.forward(x, train)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -101,16 +119,20 @@ class Conv2D(Layer):
         k, p = self.kernel_size, self.padding
         return (n, self.out_channels, conv_k.output_size(h, k, p), conv_k.output_size(w, k, p))
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
         _check_ndim(self, x, 4, "(N, C, H, W)")
         if x.shape[1] != self.in_channels:
             raise ValueError(f"Conv2D expects {self.in_channels} input channels, got {x.shape[1]}")
         x = np.asarray(x, dtype=self.weight.dtype)
         y, cols = conv_k.conv2d_forward(x, self.weight.value, self.bias.value, self.padding)
-        self._cache = (cols, x.shape)
+        if train:
+            self._cache = (cols, x.shape)
         return y
 
     def backward(self, grad_y: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """``grad_y (N, out_channels, Ho, Wo)`` -> ``grad_x (N, in_channels, H, W)`` or None."""
+        if self._cache is None:
+            raise _no_forward(self)
         cols, x_shape = self._cache
         grad_y = np.asarray(grad_y, dtype=self.weight.dtype)
         gx, gw, gb = conv_k.conv2d_backward(grad_y, cols, x_shape, self.weight.value, self.padding,
@@ -135,12 +157,18 @@ class AvgPool2D(Layer):
         n, c, h, w = input_shape
         return (n, c, h // self.kernel_size, w // self.kernel_size)
 
-    def forward(self, x):
+    def forward(self, x, train=True):
         _check_ndim(self, x, 4, "(N, C, H, W)")
-        self._x_shape = x.shape
+        if train:
+            self._x_shape = x.shape
         return pool_k.avg_pool_forward(x, self.kernel_size)
 
-    def backward(self, grad_y):
+    def backward(self, grad_y, need_input_grad=True):
+        """``grad_y (N, C, H//k, W//k)`` -> ``grad_x (N, C, H, W)`` (None if not needed)."""
+        if self._x_shape is None:
+            raise _no_forward(self)
+        if not need_input_grad:
+            return None
         return pool_k.avg_pool_backward(grad_y, self._x_shape, self.kernel_size)
 
     def __repr__(self):
@@ -159,13 +187,19 @@ class MaxPool2D(Layer):
 
     output_shape = AvgPool2D.output_shape
 
-    def forward(self, x):
+    def forward(self, x, train=True):
         _check_ndim(self, x, 4, "(N, C, H, W)")
         y, idx = pool_k.max_pool_forward(x, self.kernel_size)
-        self._cache = (idx, x.shape)
+        if train:
+            self._cache = (idx, x.shape)
         return y
 
-    def backward(self, grad_y):
+    def backward(self, grad_y, need_input_grad=True):
+        """``grad_y (N, C, H//k, W//k)`` -> ``grad_x (N, C, H, W)`` (None if not needed)."""
+        if self._cache is None:
+            raise _no_forward(self)
+        if not need_input_grad:
+            return None
         idx, x_shape = self._cache
         return pool_k.max_pool_backward(grad_y, idx, x_shape, self.kernel_size)
 
@@ -179,11 +213,18 @@ class ReLU(Layer):
     def __init__(self):
         self._mask = None
 
-    def forward(self, x):
-        self._mask = x > 0
-        return x * self._mask
+    def forward(self, x, train=True):
+        mask = x > 0
+        if train:
+            self._mask = mask
+        return x * mask
 
-    def backward(self, grad_y):
+    def backward(self, grad_y, need_input_grad=True):
+        """``grad_y`` -> ``grad_x``, both of the input's shape (None if not needed)."""
+        if self._mask is None:
+            raise _no_forward(self)
+        if not need_input_grad:
+            return None
         return grad_y * self._mask
 
 
@@ -193,14 +234,20 @@ class Sigmoid(Layer):
     def __init__(self):
         self._y = None
 
-    def forward(self, x):
+    def forward(self, x, train=True):
         x = np.asarray(x)
         e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
         y = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
-        self._y = y
+        if train:
+            self._y = y
         return y
 
-    def backward(self, grad_y):
+    def backward(self, grad_y, need_input_grad=True):
+        """``grad_y`` -> ``grad_x``, both of the input's shape (None if not needed)."""
+        if self._y is None:
+            raise _no_forward(self)
+        if not need_input_grad:
+            return None
         y = self._y
         return grad_y * y * (1 - y)
 
@@ -227,17 +274,21 @@ class Linear(Layer):
     def output_shape(self, input_shape):
         return (input_shape[0], self.out_features)
 
-    def forward(self, x):
+    def forward(self, x, train=True):
         _check_ndim(self, x, 2, "(N, in_features)")
         if x.shape[1] != self.in_features:
             raise ValueError(f"Linear expects {self.in_features} input features, got {x.shape[1]}")
         x = np.asarray(x, dtype=self.weight.dtype)
-        self._x = x
+        if train:
+            self._x = x
         y = x @ self.weight.value.T
         y += self.bias.value
         return y
 
     def backward(self, grad_y, need_input_grad: bool = True):
+        """``grad_y (N, out_features)`` -> ``grad_x (N, in_features)`` or None."""
+        if self._x is None:
+            raise _no_forward(self)
         grad_y = np.asarray(grad_y, dtype=self.weight.dtype)
         self.weight.accumulate_matmul(grad_y.T, self._x)
         self.bias.accumulate(grad_y.sum(axis=0))
@@ -256,9 +307,15 @@ class Flatten(Layer):
     def output_shape(self, input_shape):
         return (input_shape[0], int(np.prod(input_shape[1:])))
 
-    def forward(self, x):
-        self._shape = x.shape
+    def forward(self, x, train=True):
+        if train:
+            self._shape = x.shape
         return x.reshape(x.shape[0], -1)
 
-    def backward(self, grad_y):
+    def backward(self, grad_y, need_input_grad=True):
+        """``grad_y (N, d1*d2*...)`` -> ``grad_x (N, d1, d2, ...)`` (None if not needed)."""
+        if self._shape is None:
+            raise _no_forward(self)
+        if not need_input_grad:
+            return None
         return grad_y.reshape(self._shape)

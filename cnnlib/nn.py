@@ -11,9 +11,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlib.kernels.fused import ConvReluAvgPool2, fusable
-from cnnlib.layers import Layer
+from cnnlib.kernels.fused import ConvReluAvgPool2
+from cnnlib.layers import AvgPool2D, Conv2D, Layer, ReLU
 from cnnlib.parameter import Parameter
+
+
+def fusable(conv, relu, pool) -> bool:
+    """True when ``conv -> relu -> pool`` can run as :class:`~cnnlib.kernels.fused.ConvReluAvgPool2`:
+    exactly ``Conv2D(k odd, padding=(k-1)/2) -> ReLU -> AvgPool2D(2)`` (subclasses may change
+    the maths, so they are not fused)."""
+    return (
+        type(conv) is Conv2D
+        and type(relu) is ReLU
+        and type(pool) is AvgPool2D
+        and pool.kernel_size == 2
+        and conv.kernel_size % 2 == 1
+        and 2 * conv.padding == conv.kernel_size - 1
+    )
 
 
 class _LayerStage:
@@ -24,21 +38,12 @@ class _LayerStage:
     def __init__(self, layer):
         self.layer = layer
         self.has_params = bool(layer.parameters())
-        self.takes_flag = _accepts_flag(layer)
 
     def forward(self, x, train):
-        return self.layer.forward(x)
+        return self.layer.forward(x, train=train)
 
     def backward(self, g, need_input_grad):
-        if self.takes_flag:
-            return self.layer.backward(g, need_input_grad=need_input_grad)
-        return self.layer.backward(g)
-
-
-def _accepts_flag(layer) -> bool:
-    import inspect
-
-    return "need_input_grad" in inspect.signature(layer.backward).parameters
+        return self.layer.backward(g, need_input_grad=need_input_grad)
 
 
 class _FusedStage:
@@ -49,7 +54,7 @@ class _FusedStage:
 
     def __init__(self, conv, relu, pool):
         self.layers = (conv, relu, pool)
-        self.block = ConvReluAvgPool2(conv)
+        self.block = ConvReluAvgPool2(conv.weight, conv.bias)
         self._fallback = False
 
     def forward(self, x, train):
@@ -59,7 +64,7 @@ class _FusedStage:
             return self.block.forward(x, train=train)
         y = x.transpose(1, 0, 2, 3)
         for layer in self.layers:
-            y = layer.forward(y)
+            y = layer.forward(y, train=train)
         return np.ascontiguousarray(y.transpose(1, 0, 2, 3))
 
     def backward(self, g, need_input_grad):
@@ -81,6 +86,9 @@ class Sequential(Layer):
     """Layers applied in order: ``forward`` left to right, ``backward`` right to left.
 
     Shapes are those of the first layer's input and the last layer's output.
+    Every layer must have the :class:`cnnlib.layers.Layer` interface:
+    ``forward(x, train)`` (``train`` is passed to every layer) and
+    ``backward(grad_y, need_input_grad)``, which may return None when the flag is False.
     ``backward(grad, need_input_grad=False)`` skips the work that only the gradient
     with respect to the model input needs (training never uses it) and returns None.
     """
@@ -131,7 +139,9 @@ class Sequential(Layer):
         return shape
 
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
-        """Run all layers. ``train=False`` keeps nothing for backward (use for evaluation)."""
+        """Run all layers; ``train`` goes to every layer. ``train=False`` keeps nothing for
+        backward (use it for evaluation; a following ``backward`` still refers to the last
+        ``train=True`` call)."""
         channel_first = False
         for stage in self._stages:
             x = _to_layout(x, channel_first, stage.channel_first)

@@ -54,6 +54,29 @@ _ARGS = {
 }
 
 
+#: Each schedule's settings and their defaults (``lr`` comes from the optimizer).
+SETTINGS = {
+    "constant": {},
+    "step": {"gamma": 0.1, "step_epochs": 1},
+    "dynamic": DYNAMIC_RULE,
+}
+
+
+def complete(spec: dict | str) -> dict:
+    """The schedule spec with every setting spelled out (defaults filled in), as a run
+    records it: ``{"name": "dynamic"}`` -> ``{"name": "dynamic", "thresholds": ..., ...}``."""
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    name = spec.get("name", "constant")
+    out = {"name": name, **{k: v for k, v in SETTINGS.get(name, {}).items()}}
+    out.update({k: v for k, v in spec.items() if k != "name"})
+    if isinstance(out.get("thresholds"), list):  # numbers as floats; anything else is left for the check
+        out["thresholds"] = [[float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x
+                              for x in pair] if isinstance(pair, (list, tuple)) else pair
+                             for pair in out["thresholds"]]
+    return out
+
+
 def make_schedule(spec: dict | str, lr: float) -> Schedule:
     """Build a schedule from config: ``{"name": "step", "gamma": 0.5, "step_epochs": 2}``.
 
@@ -74,5 +97,5 @@ def make_schedule(spec: dict | str, lr: float) -> Schedule:
     kwargs.update(spec)
     if name == "dynamic":
         thresholds = kwargs.get("thresholds", DYNAMIC_RULE["thresholds"])
-        kwargs["thresholds"] = [tuple(map(float, pair)) for pair in thresholds]
+        kwargs["thresholds"] = [tuple(pair) for pair in thresholds]
     return partial(SCHEDULES[name], **kwargs)

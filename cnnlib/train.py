@@ -2,12 +2,17 @@
 
 ``run(config, out_dir)`` trains and writes, atomically:
 
-* ``metrics.json``: status (``completed`` or ``diverged``), final figures, times,
-  the resolved config, seed, versions and hardware;
+* ``metrics.json``: status (``completed`` or ``diverged``), final figures, times (wall
+  and CPU), the resolved config, seed, versions and hardware, the SHA-256 of the other two
+  files and a checksum of itself (checked on reading: :mod:`cnnlib.runfiles`);
 * ``weights.npz``: the trained parameters (``model.state_dict()`` keys, e.g. ``0.weight``);
 * ``history.json``: per-iteration training loss, accuracy and learning rate, and the
   test evaluations (``per_epoch`` times per epoch: intermediate ones on a fixed
   test subset, the one at each epoch end on the full test set), as columns.
+
+Pixels become model input as :mod:`cnnlib.preprocess` says (settings
+``data.pixel_offset``, ``data.pixel_scale``, ``data.pixel_shift``);
+``scale_images`` and ``pixel_table`` are also importable from here.
 
 Same config (seed included) and same thread count -> identical numbers. A NaN or
 infinite training loss stops the run with status ``diverged``; the history up to
@@ -26,11 +31,13 @@ from pathlib import Path
 import numpy as np
 
 from cnnlib import config as config_mod
-from cnnlib import env
-from cnnlib.io import write_json, write_npz
+from cnnlib import env, models
+from cnnlib.io import json_safe, write_json, write_npz
+from cnnlib.runfiles import checksum, file_digest
 from cnnlib.losses import SoftmaxCrossEntropy
-from cnnlib.models import count_parameters, mlp, reference_cnn
+from cnnlib.models import count_parameters
 from cnnlib.optim import SGD
+from cnnlib.preprocess import pixel_table, scale_images  # noqa: F401 - re-exported: outside code imports them from here
 from cnnlib.schedules import make_schedule
 
 #: The fixed test subset used for intermediate evaluations is drawn with this seed,
@@ -38,32 +45,16 @@ from cnnlib.schedules import make_schedule
 TEST_SUBSET_SEED = 2018
 
 
-def scale_images(images: np.ndarray, scale: float = 255.0, shift: float = 0.5) -> np.ndarray:
-    """uint8 ``(N, H, W)`` -> float32 model input ``(N, 1, H, W)``: ``x * float32(1/scale) - shift``.
-
-    Computed in float32 arithmetic (several times faster than a table lookup on a batch
-    gathered from a large array); :func:`pixel_table` gives the same values.
-    """
-    x = np.multiply(images, np.float32(1.0 / scale), dtype=np.float32)
-    x -= np.float32(shift)
-    return x.reshape(len(images), 1, *images.shape[1:])
-
-
-def pixel_table(scale: float = 255.0, shift: float = 0.5) -> np.ndarray:
-    """The model input of every pixel value 0..255, as :func:`scale_images` computes it."""
-    return scale_images(np.arange(256, dtype=np.uint8).reshape(1, 1, 256), scale, shift).reshape(256)
-
-
 def build_model(model_cfg: dict, rng: np.random.Generator):
-    if model_cfg["name"] == "reference_cnn":
-        return reference_cnn(init_std=model_cfg["init_std"], rng=rng)
-    return mlp(hidden=tuple(model_cfg["hidden"]), init_std=model_cfg["init_std"], rng=rng)
+    """The model named by the resolved ``model`` settings, from :data:`cnnlib.models.MODELS`."""
+    return models.MODELS[model_cfg["name"]](model_cfg, rng)
 
 
 def evaluate(model, images: np.ndarray, labels: np.ndarray, pixels=(255.0, 0.5), batch_size: int = 1000):
-    """Mean loss and accuracy of ``model`` on uint8 images. Returns ``(loss, accuracy)``.
+    """Mean loss and accuracy of ``model`` on uint8 images ``(N, 28, 28)`` with labels ``(N,)``.
 
-    ``pixels``: ``(scale, shift)`` of :func:`scale_images`.
+    Returns ``(loss, accuracy)``. ``pixels``: ``(scale, shift)`` or ``(scale, shift, offset)``
+    of :func:`cnnlib.preprocess.scale_images`.
     """
     loss_fn = SoftmaxCrossEntropy()
     total_loss, correct = 0.0, 0
@@ -152,7 +143,7 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
               weight_decay=opt_cfg["weight_decay"])
     schedule = make_schedule(cfg["schedule"], opt_cfg["lr"])
     loss_fn = SoftmaxCrossEntropy()
-    pixels = (cfg["data"]["pixel_scale"], cfg["data"]["pixel_shift"])
+    pixels = (cfg["data"]["pixel_scale"], cfg["data"]["pixel_shift"], cfg["data"]["pixel_offset"])
 
     bs = cfg["batch_size"]
     iters = len(train_x) // bs
@@ -173,7 +164,7 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
     hist = {"iteration": [], "epoch": [], "lr": [], "loss": [], "accuracy": []}
     evals = {"iteration": [], "epoch": [], "test_loss": [], "test_accuracy": [], "images": []}
     epoch_rows = []
-    train_seconds = eval_seconds = 0.0
+    train_seconds = eval_seconds = train_cpu = 0.0
     recent = deque(maxlen=cfg["loss_window"])
     status, diverged_at = "completed", None
     bar = _Progress(epochs, iters, enabled=progress)
@@ -199,7 +190,7 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
             order = shuffle_rng.permutation(len(train_x))
             epoch_losses, epoch_correct = [], 0
             for it in range(iters):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 idx = order[it * bs : (it + 1) * bs]
                 xb = scale_images(train_x[idx], *pixels)
                 yb = train_y[idx]
@@ -217,11 +208,13 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
                 hist["accuracy"].append(correct / bs)
                 if not math.isfinite(loss):
                     train_seconds += time.perf_counter() - t0
+                    train_cpu += time.process_time() - c0
                     status, diverged_at = "diverged", iteration
                     break
                 model.backward(loss_fn.backward(), need_input_grad=False)
                 opt.step()
                 train_seconds += time.perf_counter() - t0
+                train_cpu += time.process_time() - c0
                 recent.append(loss)
                 epoch_losses.append(loss)
                 epoch_correct += correct
@@ -264,6 +257,10 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
             "eval_seconds": eval_seconds,
             "total_seconds": total,
             "train_seconds_per_epoch": train_seconds / max(iteration / iters, 1e-12),
+            # process CPU time of the training iterations: unlike wall time, it does not grow
+            # when other jobs share the cores
+            "train_cpu_seconds": train_cpu,
+            "train_cpu_seconds_per_epoch": train_cpu / max(iteration / iters, 1e-12),
             "finished_utc": finished.isoformat(),
         },
         "epochs": epoch_rows,
@@ -276,5 +273,10 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
     history = {"iterations_per_epoch": iters, "batch_size": bs, "train": hist, "eval": evals}
     write_npz(out_dir / "weights.npz", model.state_dict())
     write_json(out_dir / "history.json", history)
-    write_json(out_dir / "metrics.json", metrics)  # last: its presence means the run finished
+    # metrics.json last (its presence means the run finished), recording the other two files
+    # and a checksum of itself: cnnlib.runfiles.check_run checks all three when they are read
+    metrics["files"] = {name: file_digest(out_dir / name) for name in ("history.json", "weights.npz")}
+    metrics = json_safe(metrics)
+    metrics["checksum"] = checksum(metrics)
+    write_json(out_dir / "metrics.json", metrics)
     return metrics

@@ -1,10 +1,18 @@
+"""Shared fixtures. MNIST for the tests comes from, in this order: the folder in the
+environment variable CNNLIB_MNIST, ../shared/data/mnist beside the repository, or a
+verified download into a cache (~/.cache/cnnlib/mnist, or $XDG_CACHE_HOME/cnnlib/mnist)."""
+
+import gzip
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
+SHARED = REPO.parent / "shared"
+SHARED_MNIST = SHARED / "data" / "mnist"
+REPORT_2018 = SHARED / "reference" / "pa2-cnn-report-2018.txt"
 
 
 @pytest.fixture
@@ -12,17 +20,27 @@ def rng():
     return np.random.default_rng(12345)
 
 
+def find_mnist() -> Path:
+    """The MNIST folder the tests use (see the module docstring); downloads if needed."""
+    if os.environ.get("CNNLIB_MNIST"):
+        folder = Path(os.environ["CNNLIB_MNIST"]).expanduser()
+        assert folder.is_dir(), f"CNNLIB_MNIST={folder} is not a folder; point it at the four MNIST files"
+        return folder
+    if SHARED_MNIST.is_dir():
+        return SHARED_MNIST
+    from cnnlib.data import DatasetError, download_mnist
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cnnlib" / "mnist"
+    try:
+        return download_mnist(cache)
+    except DatasetError as exc:
+        pytest.fail(f"no MNIST for the tests: set CNNLIB_MNIST to a folder with the four files, or allow "
+                    f"the download into {cache}: {exc}")
+
+
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
-    """Full MNIST for tests: ../shared/data/mnist (always present in CI), or $CNNLIB_MNIST."""
-    import os
-
-    folder = Path(os.environ.get("CNNLIB_MNIST", SHARED_MNIST))
-    assert folder.is_dir(), (
-        f"MNIST not found at {folder}: tests need the four MNIST files there "
-        "(or set CNNLIB_MNIST to a folder holding them)"
-    )
-    return folder
+    return find_mnist()
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +48,76 @@ def mnist(mnist_dir):
     from cnnlib.data import load_mnist
 
     return load_mnist(mnist_dir)
+
+
+@pytest.fixture(scope="session")
+def mnist_gz(mnist_dir, tmp_path_factory) -> Path:
+    """A folder with the four files gzip-compressed (what a mirror serves)."""
+    from cnnlib.data import MNIST_FILES
+
+    if all((mnist_dir / f"{n}.gz").is_file() for n in MNIST_FILES):
+        return mnist_dir
+    out = tmp_path_factory.mktemp("mnist_gz")
+    for name in MNIST_FILES:
+        (out / f"{name}.gz").write_bytes(gzip.compress((mnist_dir / name).read_bytes(), compresslevel=1))
+    return out
+
+
+@pytest.fixture(scope="session")
+def report_2018() -> Path:
+    """The 2018 report's text. Users' clones have no ../shared: the tests that need the text
+    are skipped there, saying so; in CI (CI=true) its absence is a failure."""
+    if REPORT_2018.is_file():
+        return REPORT_2018
+    message = f"needs the 2018 report text at {REPORT_2018} (in ../shared beside the repository)"
+    if os.environ.get("CI"):
+        pytest.fail(message + "; CI must provide it")
+    pytest.skip(message)
+
+
+class RecordingModel:
+    """Stands in for a network in training runs: records every batch ``forward`` gets.
+
+    ``batches``: ``(train flag, copy of x)`` per call. Logits are ``(N, 10)``, all equal to
+    one bias parameter (so the loss is finite and SGD has something to update).
+    """
+
+    def __init__(self, settings, rng):
+        from cnnlib.parameter import Parameter
+
+        self.settings, self.rng = settings, rng
+        self.batches = []
+        self.bias = Parameter(np.zeros(10, np.float32), "bias")
+
+    def forward(self, x, train=True):
+        self.batches.append((train, np.array(x, copy=True)))
+        return np.repeat(self.bias.value[None], len(x), axis=0)
+
+    def backward(self, grad_y, need_input_grad=True):
+        self.bias.accumulate(grad_y.sum(axis=0))
+        return None
+
+    def parameters(self):
+        return [self.bias]
+
+    def state_dict(self):
+        return {"0.bias": self.bias.value.copy()}
+
+    def train_batches(self):
+        return [x for train, x in self.batches if train]
+
+
+@pytest.fixture
+def recording_models(monkeypatch):
+    """Registers model name ``"recorder"`` in cnnlib.models.MODELS; returns the list of
+    RecordingModel instances the runs built."""
+    from cnnlib import models
+
+    made = []
+
+    def build(settings, rng):
+        made.append(RecordingModel(settings, rng))
+        return made[-1]
+
+    monkeypatch.setitem(models.MODELS, "recorder", build)
+    return made

@@ -121,3 +121,40 @@ def test_parameter_zero_grad_then_accumulate(rng):
     lin.zero_grad()
     lin.backward(g)
     np.testing.assert_allclose(lin.weight.grad, once, rtol=1e-6)
+
+
+def test_relu_gradient_at_exactly_zero_is_zero_as_in_pytorch():
+    import torch
+    from cnnlib.layers import ReLU
+
+    x = np.array([[-1.0, 0.0, 2.0, 0.0]], np.float32)
+    g = np.array([[3.0, 5.0, 7.0, 11.0]], np.float32)
+    relu = ReLU()
+    relu.forward(x)
+    ours = relu.backward(g)
+    xt = torch.tensor(x, requires_grad=True)
+    torch.relu(xt).backward(torch.tensor(g))
+    assert np.array_equal(ours, xt.grad.numpy()) and ours[0, 1] == 0 and ours[0, 3] == 0
+
+
+def test_fused_block_mask_at_exactly_zero_matches_the_layers():
+    """Pre-activations of exactly 0 (zero weights, zero bias) pass no gradient (PyTorch's
+    ReLU'(0) = 0): the fused block's weight gradient must be exactly zero, as the layers'."""
+    from cnnlib.layers import AvgPool2D, Conv2D, ReLU
+    from cnnlib.nn import Sequential
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 1, 8, 8)).astype(np.float32)
+    g = rng.standard_normal((3, 2, 4, 4)).astype(np.float32)
+    grads = {}
+    for fuse in (True, False):
+        conv = Conv2D(1, 2, 3, padding=1, init_std=0.1, rng=0)
+        conv.weight.value[:] = 0
+        net = Sequential(conv, ReLU(), AvgPool2D(2), fuse=fuse)
+        net.zero_grad()
+        net.forward(x)
+        net.backward(g, need_input_grad=True)
+        grads[fuse] = (conv.weight.grad.copy(), conv.bias.grad.copy())
+    assert np.array_equal(grads[False][0], np.zeros_like(grads[False][0]))
+    for ours, ref in zip(grads[True], grads[False]):
+        assert np.array_equal(ours, ref)

@@ -1,6 +1,7 @@
 """Tests for cnnlib.data: reading, checking and downloading MNIST.
 
-The real MNIST comes from ../shared/data/mnist (always present in CI). Download
+The real MNIST comes from the conftest fixtures (CNNLIB_MNIST, ../shared/data/mnist, or a
+verified download). Download
 tests use http.server on 127.0.0.1 only; the default MIRRORS list is replaced by
 an unusable loopback address for every test, so nothing leaves the machine.
 """
@@ -22,7 +23,6 @@ import pytest
 from cnnlib import data
 from cnnlib.data import DatasetError, download_mnist, load_mnist, read_idx, verify_mnist
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared/data/mnist"
 NAMES = data.MNIST_FILES
 
 
@@ -92,10 +92,6 @@ def no_real_mirrors(monkeypatch):
 # ---------------------------------------------------------------- real MNIST
 
 
-@pytest.fixture(scope="module")
-def mnist():
-    assert SHARED.is_dir(), f"shared MNIST folder {SHARED} is missing - CI must provide it"
-    return load_mnist(SHARED)
 
 
 def test_real_mnist_shapes_and_dtypes(mnist):
@@ -124,10 +120,10 @@ def test_real_mnist_labels(mnist):
     assert np.bincount(mnist[1]).tolist()[:2] == [5923, 6742]
 
 
-def test_verify_mnist_real_folder():
-    paths = verify_mnist(SHARED)
+def test_verify_mnist_real_folder(mnist_gz):
+    paths = verify_mnist(mnist_gz)
     assert set(paths) == set(NAMES)
-    assert all(p.parent == SHARED and p.name.endswith(".gz") for p in paths.values())
+    assert all(p.parent == mnist_gz and p.name.endswith(".gz") for p in paths.values())
 
 
 # ---------------------------------------------------------------- synthetic: good files
@@ -248,11 +244,11 @@ def test_label_out_of_range(tmp_path, gz):
         assert_error(ei, NAMES[3], "label 10 at index 3 is outside 0..9")
 
 
-def test_checksum_mismatch(tmp_path):
+def test_checksum_mismatch(tmp_path, mnist_gz):
     # three real files (symlinked) + a structurally valid t10k labels file with other bytes
     for name in NAMES[:3]:
-        (tmp_path / f"{name}.gz").symlink_to(SHARED / f"{name}.gz")
-    real = read_idx(SHARED / f"{NAMES[3]}.gz", "labels")
+        (tmp_path / f"{name}.gz").symlink_to(mnist_gz / f"{name}.gz")
+    real = read_idx(mnist_gz / f"{NAMES[3]}.gz", "labels")
     fake = real.copy()
     fake[0] = (fake[0] + 1) % 10
     write(tmp_path / NAMES[3], idx_bytes("labels", fake.tobytes()))
@@ -360,22 +356,22 @@ def serve():
 
 
 @pytest.fixture(scope="module")
-def good_dir(tmp_path_factory):
+def good_dir(tmp_path_factory, mnist_gz):
     """A copy of the shared .gz files (what a mirror serves)."""
     d = tmp_path_factory.mktemp("mirror_good")
     for name in NAMES:
-        shutil.copyfile(SHARED / f"{name}.gz", d / f"{name}.gz")
+        shutil.copyfile(mnist_gz / f"{name}.gz", d / f"{name}.gz")
     return d
 
 
 @pytest.fixture(scope="module")
-def bad_dir(tmp_path_factory):
+def bad_dir(tmp_path_factory, mnist_gz):
     """A mirror serving a broken version of every file, each broken differently."""
     d = tmp_path_factory.mktemp("mirror_bad")
-    real_labels = (SHARED / f"{NAMES[3]}.gz").read_bytes()
+    real_labels = (mnist_gz / f"{NAMES[3]}.gz").read_bytes()
     (d / f"{NAMES[0]}.gz").write_bytes(b"<html>captive portal</html>")
     (d / f"{NAMES[1]}.gz").write_bytes(gzip.compress(idx_bytes("labels", bytes(60000))))  # bad sha
-    (d / f"{NAMES[2]}.gz").write_bytes((SHARED / f"{NAMES[2]}.gz").read_bytes()[:50000])  # cut
+    (d / f"{NAMES[2]}.gz").write_bytes((mnist_gz / f"{NAMES[2]}.gz").read_bytes()[:50000])  # cut
     (d / f"{NAMES[3]}.gz").write_bytes(real_labels[:-8] + b"\0" * 8)  # bad gzip trailer
     return d
 
@@ -429,14 +425,14 @@ def test_download_corrupt_mirror_falls_through(tmp_path, serve, good_dir, bad_di
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_download_corrupt_file_is_not_written(tmp_path, serve, bad_dir, name):
+def test_download_corrupt_file_is_not_written(tmp_path, serve, bad_dir, name, mnist_gz):
     bad = serve(bad_dir)
     target = tmp_path / "mnist"
     target.mkdir()
     # all files but `name` are valid already, so only `name` is fetched
     for other in NAMES:
         if other != name:
-            (target / f"{other}.gz").symlink_to(SHARED / f"{other}.gz")
+            (target / f"{other}.gz").symlink_to(mnist_gz / f"{other}.gz")
     with pytest.raises(DatasetError) as ei:
         download_mnist(target, mirrors=[bad], log=None)
     assert_error(ei, f"{name}.gz", bad)

@@ -109,7 +109,7 @@ def test_mlp(rng):
 class _WrongReLU(L.ReLU):
     """A plausible bug: the gradient also flows where the input was negative, at 1/10 strength."""
 
-    def backward(self, grad_y):
+    def backward(self, grad_y, need_input_grad=True):
         return grad_y * np.where(self._mask, 1.0, 0.1)
 
 

@@ -1,21 +1,25 @@
 """Rendering the report from a small synthetic results set (no training involved)."""
 
 import copy
+import re
 import shutil
+import statistics
 import subprocess
 
 import jinja2
 import pytest
 import yaml
 
+import synthetic
 from conftest import REPO
-from nnreport.context import build_context
-from nnreport.render import (LatexError, build_pdf, latex_environment, latex_escape, markdown_environment,
-                             render)
+from report.context import build_context
+from synthetic import config
+from report.render import (LatexError, build_pdf, latex_environment, latex_escape, markdown_environment,
+                           render)
 
 TEMPLATES = REPO / "report" / "templates"
 SECTIONS = ["Environment", "The network and its implementation", "Experiments", "CNN vs MLP", "Summary",
-            "Reproduction of the 2018 numbers", "Provenance"]
+            "Reproduction of the 2018 numbers", "Every comparison", "Provenance"]
 
 
 @pytest.fixture
@@ -25,48 +29,13 @@ def tex():
     assert not missing, f"{', '.join(missing)} not found: run ./setup.sh (it installs TeX Live) or install them"
 
 
-def summary_row(exp, variant, setting, acc, acc_std, loss=0.2, seconds=10.0, n=3, diverged=0, params=2158,
-                epochs=3):
-    row = {"experiment": exp, "variant": variant, "setting": setting, "runs": n + diverged, "completed": n,
-           "diverged": diverged, "epochs": epochs, "parameters": params}
-    for name, mean, std in (("test_accuracy", acc, acc_std), ("test_loss", loss + 0.05, 0.01),
-                            ("train_loss", loss, 0.03), ("train_seconds", seconds, 0.5),
-                            ("seconds_per_epoch", seconds / epochs, 0.1)):
-        row.update({f"{name}_mean": str(mean), f"{name}_std": str(std), f"{name}_min": str(mean - std),
-                    f"{name}_max": str(mean + std)})
-    return row
+def run_metrics(p, key):
+    """A metrics.json as the context reads it from a run: its resolved config and model."""
+    from cnnlib.config import resolve
+    from workflow.experiments import plan
 
-
-def config():
-    cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    return {k: cfg[k] for k in ("experiments", "report", "visual")}
-
-
-def summaries(lr_best="lr-0.05"):
-    cfg = config()
-    out = {}
-    for exp, spec in cfg["experiments"].items():
-        names = [f"{spec['sweep']['prefix']}-{v}" for v in spec["sweep"]["values"]] if "sweep" in spec else []
-        names += list(spec.get("variants") or {})
-        out[exp] = [summary_row(exp, n, n.split("-", 1)[-1], 0.95 + 0.001 * i, 0.002) for i, n in enumerate(names)]
-    # make one learning rate the clear winner
-    for row in out["learning_rate"]:
-        if row["variant"] == lr_best:
-            row.update(summary_row("learning_rate", lr_best, "x", 0.985, 0.001))
-    out["init_std"][0].update(summary_row("init_std", "std-0.01", "0.01", 0.1135, 0.0, loss=2.301))
-    out["cnn_vs_mlp"][1].update(summary_row("cnn_vs_mlp", "mlp", "mlp", 0.975, 0.002, seconds=4.0, params=203530))
-    return out
-
-
-def runs(summ):
-    rows = []
-    for exp, srows in summ.items():
-        for r in srows:
-            for seed in range(3):
-                rows.append({"experiment": exp, "variant": r["variant"], "seed": str(seed), "status": "completed",
-                             "test_accuracy": r["test_accuracy_mean"], "total_seconds": "12.5",
-                             "finished_utc": "2026-11-27T10:00:00+00:00"})
-    return rows
+    variant = plan(config()).variant(key[0], key[1])
+    return {"config": resolve(variant.settings), "model": {"name": variant.resolved["model"]["name"]}}
 
 
 @pytest.fixture(scope="module")
@@ -84,20 +53,24 @@ def figures(tmp_path_factory):
     png = root / "report" / "figures" / "plot.png"
     fig.savefig(png, dpi=40)
     plt.close(fig)
-    names = ["baseline", "conv1", "lr_trace_lr-dynamic"] + [f"{e}_{k}" for e in config()["experiments"]
-                                                             for k in ("accuracy", "loss")]
+    from workflow.experiments import plan
+    from workflow.results import figures as registry
+
+    p = plan(config())
+    names = registry(p.experiments, p.baseline.key, [v.key for v in p.dynamic], p.ablation)
     return root, {n: "report/figures/plot.png" for n in names}
 
 
-def context(figures, lr_best="lr-0.05", title=None):
+def context(figures, tmp_path, overrides=None, title=None, data=None):
+    """The context of synthetic results (``synthetic.results``; ``data`` to reuse some)."""
     root, figs = figures
     cfg = config()
     if title is not None:
         cfg["report"]["title"] = title
-    summ = summaries(lr_best)
-    colours = {e: {r["variant"]: ["blue", "#1f77b4"] for r in rows} for e, rows in summ.items()}
+    data = data or synthetic.results(tmp_path, overrides, cfg)
+    p = data["plan"]
     return build_context(
-        config=cfg, summaries=summ, runs=runs(summ),
+        plan=p, summaries=data["summaries"], runs=data["runs"], comparisons=data["comparisons"],
         gradcheck=[{"layer": "Conv2D", "settings": "3->7", "gradient": "weight", "relative_error": "3e-11",
                     "tolerance": "1e-06", "passed": "True"}],
         stability=[{"logit_scale": "10000.0", "loss": "123.4", "loss_finite": "True", "gradient_finite": "True",
@@ -105,8 +78,10 @@ def context(figures, lr_best="lr-0.05", title=None):
         reference=yaml.safe_load((REPO / "report/reference_2018.yaml").read_text()),
         build_info={"environment": {"Python": "3.11"}, "commit": "abc123", "dirty": False, "config_hash": "h",
                     "command": "snakemake", "results_date": "2026-11-27T10:00:00+00:00"},
-        figures=figs, colours=colours,
-        visual={"experiment": "baseline", "variant": "baseline", "seed": 0, "digits": [0, 1, 2, 3]},
+        figures=figs,
+        visual={"digits": [0, 1, 2, 3]},
+        models=[run_metrics(p, k) for k in p["model_runs"]],
+        dynamic=[run_metrics(p, k) for k in p["dynamic_runs"]],
     )
 
 
@@ -115,36 +90,87 @@ def render_both(ctx):
                                                                                "report.md.j2", ctx)
 
 
-def test_every_section_and_the_table_numbers(figures):
-    ctx = context(figures)
-    tex, md = render_both(ctx)
+def test_every_section_and_the_table_numbers(figures, tmp_path):
+    data = synthetic.results(tmp_path)
+    tex, md = render_both(context(figures, tmp_path, data=data))
     for title in SECTIONS:
         assert f"section{{{title}}}" in tex, title
         assert title in md, title
-    for exp, rows in summaries().items():
+    assert "includegraphics[width=0.49\\linewidth]{report/figures/plot.png}" in tex
+    for exp, rows in data["summaries"].items():
         for r in rows:
-            acc = f"{float(r['test_accuracy_mean']):.4f}"
-            line = next(line for line in md.splitlines() if line.startswith(f"| {r['variant'].replace('_', '_')} |")
-                        and acc in line)
-            assert f"{float(r['train_loss_mean']):.4f}" in line
-            assert acc in tex
+            values = [a for a in data["values"][(exp, r["variant"])] if a is not None]
+            mean, sd = statistics.fmean(values), statistics.stdev(values)
+            acc = f"{mean:.4f} ± {sd:.4f}"
+            ci = f"\\[{float(r['test_accuracy_ci_low']):.4f}, {float(r['test_accuracy_ci_high']):.4f}\\]"
+            if exp != "protocol":
+                line = next(line for line in md.splitlines() if line.startswith(f"| {r['variant']} |") and acc in line)
+                assert ci in line and "| 0/5 |" in line
+            assert f"{mean:.4f}" in tex
 
 
-def test_summary_sentence_follows_the_data(figures):
-    _, md1 = render_both(context(figures, lr_best="lr-0.05"))
-    _, md2 = render_both(context(figures, lr_best="lr-0.005"))
-    assert "Learning rate: lr-0.05 is best" in md1 and "Learning rate: lr-0.005 is best" not in md1
-    assert "Learning rate: lr-0.005 is best" in md2 and "Learning rate: lr-0.05 is best" not in md2
-    # no clear winner when the spread is larger than the lead
-    summ = summaries()
-    from nnreport.conclusions import sweep_sentence
-
-    assert "no clear difference" in sweep_sentence("Momentum", summ["momentum"])
-    assert "failed to learn" in md1 and r"init\_std/std-0.01" in md1  # Markdown-escaped
+def sentences(md: str) -> list[str]:
+    """The Markdown's sentences, table cells and list items apart."""
+    text = " ".join(line for line in md.splitlines() if not line.startswith("|"))
+    return [s.strip() for s in re.split(r"(?<=[.:;])\s+(?=[A-Z\-])", text) if s.strip()]
 
 
-def test_missing_variable_fails_loudly(figures):
-    ctx = context(figures)
+def test_claims_follow_comparisons_csv(figures, tmp_path):
+    # lr-0.05 far ahead of the rest (a planted clear difference); everything else 0.001 apart
+    over = {("learning_rate", "lr-0.05"): 0.985}
+    data = synthetic.results(tmp_path, over)
+    _, md = render_both(context(figures, tmp_path, data=data))
+    rows = data["comparisons"]
+    claimed = {(r["variant_a"], r["variant_b"], r["quantity"]) for r in rows if r["claim"] == "a_better"} | \
+              {(r["variant_b"], r["variant_a"], r["quantity"]) for r in rows if r["claim"] == "b_better"}
+    assert ("lr-0.05", "lr-0.005", "test_accuracy") in claimed and ("lr-0.05", "lr-0.1", "test_accuracy") in claimed
+    assert "lr-0.05 is more accurate than lr-0.005" in md
+    phrases = {"more accurate than": "test_accuracy", "converges faster than": "converged_epoch",
+               "trains faster (CPU time per epoch) than": "cpu_seconds_per_epoch"}
+    better = re.compile(r"(\S+) is (" + "|".join(map(re.escape, phrases)) + r") (\S+?):")
+    said = [m.groups() for m in better.finditer(md.replace("\\_", "_"))]
+    assert len(said) >= 2, said
+    for winner, phrase, loser in said:  # every claim in the text is a claim of the file
+        assert (winner, loser, phrases[phrase]) in claimed, f"claimed without the file: {winner} {phrase} {loser}"
+    # and every claim of a sweep's best variant is in the text (other pairs: Appendix B's table)
+    from report.inference import best_rows
+
+    for e in ("learning_rate", "weight_decay", "momentum", "init_std"):
+        for r in best_rows(rows, e):
+            if r["claim"] == "a_better":
+                assert f"{r['variant_a']} is more accurate than {r['variant_b']}" in md.replace("\\_", "_")
+    # an inconclusive pair is said to be so, with the seeds that would resolve it, never "no difference"
+    assert "inconclusive with 5 seeds" in md and "seeds per variant would" in md
+    assert "no difference" not in md.lower().replace("not the same as no difference", "")
+    # the same data without the planted gap: nothing about lr-0.05 is claimed
+    _, flat = render_both(context(figures, tmp_path / "flat"))
+    assert "lr-0.05 is more accurate than" not in flat
+
+
+def test_a_bimodal_variant_reports_its_failures_and_is_not_averaged(figures, tmp_path):
+    over = {("init_std", "std-0.01"): [0.96, 0.11, 0.12, 0.95, 0.961]}
+    data = synthetic.results(tmp_path, over)
+    _, md = render_both(context(figures, tmp_path, data=data))
+    md = md.replace("\\_", "_")
+    assert "std-0.01 failed to learn or diverged in 2 of 5 runs (seeds 1, 2" in md
+    line = next(line for line in md.splitlines() if line.startswith("| std-0.01 |"))
+    assert "| 2/5 |" in line and f"{statistics.fmean([0.96, 0.95, 0.961]):.4f}" in line  # the 3 that learned
+    row = next(r for r in data["summaries"]["init_std"] if r["variant"] == "std-0.01")
+    assert row["failed"] == "2"
+    accuracy_rows = [r for r in data["comparisons"] if r["quantity"] == "test_accuracy" and "std-0.01" in
+                     (r["variant_a"], r["variant_b"])]
+    assert accuracy_rows and all(3 in (r["n_a"], r["n_b"]) for r in accuracy_rows)
+
+
+def test_missing_figure_is_an_error(figures, tmp_path):
+    root, figs = figures
+    figs = {k: v for k, v in figs.items() if k != "conv1"}
+    with pytest.raises(KeyError, match="conv1"):
+        context((root, figs), tmp_path)
+
+
+def test_missing_variable_fails_loudly(figures, tmp_path):
+    ctx = context(figures, tmp_path)
     del ctx["provenance"]
     with pytest.raises(jinja2.UndefinedError):
         render(latex_environment(TEMPLATES), "report.tex.j2", ctx)
@@ -152,8 +178,8 @@ def test_missing_variable_fails_loudly(figures):
         render(markdown_environment(TEMPLATES), "report.md.j2", ctx)
 
 
-def test_unformatted_numbers_are_refused(figures):
-    ctx = copy.deepcopy(context(figures))
+def test_unformatted_numbers_are_refused(figures, tmp_path):
+    ctx = copy.deepcopy(context(figures, tmp_path))
     ctx["title"] = 0.123456789
     with pytest.raises(TypeError, match="format"):
         render(latex_environment(TEMPLATES), "report.tex.j2", ctx)
@@ -170,7 +196,7 @@ def test_latex_escaping_is_one_pass():
 
 def test_pdf_prints_injected_title_literally_and_is_reproducible(tex, figures, tmp_path):
     root, _ = figures
-    tex, _ = render_both(context(figures, title=INJECTION))
+    tex, _ = render_both(context(figures, tmp_path, title=INJECTION))
     (root / "report.tex").write_text(tex)
     pdf1, pdf2 = tmp_path / "a.pdf", tmp_path / "b.pdf"
     build_pdf(root / "report.tex", pdf1, 1_790_000_000)
@@ -198,14 +224,3 @@ def test_without_tex_the_message_says_what_to_install(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no latexmk, no pdflatex
     with pytest.raises(LatexError, match="texlive-latex-recommended"):
         build_pdf(tmp_path / "x.tex", tmp_path / "x.pdf", 0)
-
-
-def test_wide_spread_is_explained_by_failed_runs():
-    from nnreport.conclusions import failed_by_variant, sweep_sentence
-
-    rows = [summary_row("init_std", "std-0.1", "0.1", 0.96, 0.003),
-            summary_row("init_std", "std-0.01", "0.01", 0.60, 0.45)]
-    runs = [{"experiment": "init_std", "variant": "std-0.01", "seed": s, "status": "completed",
-             "test_accuracy": a} for s, a in enumerate(["0.96", "0.11", "0.12", "0.95", "0.96"])]
-    text = sweep_sentence("Init", rows, failed_by_variant(runs, "init_std"))
-    assert "no clear difference" in text and "std-0.01 failed to learn in 2 of 5 runs" in text

@@ -1,4 +1,4 @@
-"""report/reference_2018.yaml against the 2018 text, and nnreport.reproduction on synthetic summaries."""
+"""report/reference_2018.yaml against the 2018 text, and report.reproduction on synthetic summaries."""
 
 import csv
 import io
@@ -9,18 +9,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nnreport.reproduction import (
-    QUANTITIES,
-    agreement,
-    compare,
-    disagreements,
+from report.reproduction import (
+    check_row,
+    check_value,
+    definition_fit,
+    explanation_sentence,
+    explanations,
     load_reference,
+    protocol_fit,
     validate_reference,
 )
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE_YAML = REPO / "report" / "reference_2018.yaml"
-REPORT_TEXT = Path(__file__).resolve().parents[2] / "shared/reference/pa2-cnn-report-2018.txt"
 
 # report section number -> workflow experiment
 SECTIONS = {
@@ -49,12 +50,8 @@ HEADING = re.compile(r"^(\d+(?:\.\d+)*) ([A-Za-z][A-Za-z ]*?)[ \t]*$", re.M)  # 
 
 
 @pytest.fixture(scope="module")
-def text() -> str:
-    assert REPORT_TEXT.is_file(), (
-        f"the 2018 report text is missing: expected {REPORT_TEXT} "
-        "(../shared/reference/pa2-cnn-report-2018.txt next to the repository)"
-    )
-    return REPORT_TEXT.read_text(encoding="utf-8")
+def text(report_2018) -> str:
+    return report_2018.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +63,7 @@ def sections(text) -> dict[str, tuple[str, str]]:
         end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
         out[m.group(1)] = (m.group(2).strip(), text[m.end():end])
     missing = set(SECTIONS) - set(out)
-    assert not missing, f"sections {sorted(missing)} not found in {REPORT_TEXT}"
+    assert not missing, f"sections {sorted(missing)} not found in the 2018 report text"
     return out
 
 
@@ -278,185 +275,136 @@ def test_validate_epochs_against_experiments():
     validate_reference(doc)
 
 
-# --------------------------------------------------------------------------- compare & co.
+# --------------------------------------------------------------------------- the 2018 claims
 
-STATS = ("test_accuracy", "test_loss", "train_loss", "train_seconds", "seconds_per_epoch")
-COLUMNS = ["experiment", "variant", "setting", "runs", "completed", "diverged", "epochs",
-           "parameters"] + [f"{s}_{k}" for s in STATS for k in ("mean", "std", "min", "max")]
+
+def test_every_statement_has_a_claim_and_the_claims_are_valid(reference):
+    """Each verbatim statement is read into testable parts once; the parts name real variants."""
+    statements = [q for spec in reference["experiments"].values() for q in spec.get("statements", [])]
+    statements += reference["cnn_vs_mlp"]["claims"] + reference["summary_conclusions"]
+    assert [c["quote"] for c in reference["claims"]] == statements
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+    from workflow.experiments import plan
+
+    p = plan(cfg)
+    for claim in reference["claims"]:
+        for part in claim["parts"]:
+            for key in ("variant", "a", "b"):
+                if key in part:
+                    assert part[key] in p.experiments[part["experiment"]].variants, (claim["quote"], part)
+
+
+@pytest.mark.parametrize("part, message", [
+    ({"kind": "compare", "experiment": "x", "a": "a", "b": "b", "quantity": "test_accuracy", "expect": "up"}, "expect"),
+    ({"kind": "compare", "experiment": "x", "a": "a", "b": "b", "quantity": "speed", "expect": "a_better"}, "quantity"),
+    ({"kind": "guess", "experiment": "x"}, "kind"),
+    ({"kind": "best", "experiment": "x"}, "missing variant"),
+    ({"kind": "same", "experiment": "x", "a": "a"}, "a and b together"),
+])
+def test_validate_rejects_bad_claims(part, message):
+    doc = _doc()
+    doc["claims"] = [{"quote": "q", "parts": [part]}]
+    with pytest.raises(ValueError, match=message):
+        validate_reference(doc)
+
+
+def test_validate_requires_every_protocol_source():
+    doc = _doc()
+    doc["protocol"] = {"framework": "f", "sources": {k: "s" for k in ("init_std", "pixels", "optimizer", "display")}}
+    with pytest.raises(ValueError, match="linear_init_std"):
+        validate_reference(doc)
+    doc["protocol"]["sources"]["linear_init_std"] = "s"
+    validate_reference(doc)
+
+
+# --------------------------------------------------------------------------- prediction intervals and fits
+
+
+def run(exp, variant, seed, acc, **quantities):
+    row = {"experiment": exp, "variant": variant, "seed": str(seed), "status": "completed",
+           "test_accuracy": str(acc)}
+    row.update({k: str(v) for k, v in quantities.items()})
+    return row
+
+
+def test_check_value_uses_the_prediction_interval_of_one_new_run():
+    values = [0.95, 0.96, 0.955, 0.965, 0.952]
+    c = check_value(0.97, values)
+    # by hand: mean 0.9564; squared deviations 4.096e-5 + 1.296e-5 + 1.96e-6 + 7.396e-5 + 1.936e-5
+    # = 1.492e-4, s = sqrt(1.492e-4 / 4) = 0.0061073726; t(0.975, 4) = 2.776445; sqrt(1 + 1/5) = 1.0954451
+    half = 2.776445105 * 0.0061073726 * 1.0954451150
+    assert c["mean"] == pytest.approx(0.9564) and c["std"] == pytest.approx(0.0061073726, rel=1e-6)
+    assert (c["low"], c["high"]) == (pytest.approx(0.9564 - half, rel=1e-6), pytest.approx(0.9564 + half, rel=1e-6))
+    assert c["inside"] is True  # 0.97 is inside the prediction interval, outside the min..max range
+    assert c["gap_sd"] == pytest.approx((0.97 - 0.9564) / 0.0061073726, rel=1e-6)
+    assert check_value(0.99, values)["inside"] is False
+    assert check_value(0.97, [0.95])["inside"] is None  # one run: no interval
+
+
+def test_a_failed_2018_run_is_compared_with_our_failed_runs():
+    runs = [run("init_std", "std-0.01", s, a, test_loss=l) for s, (a, l) in
+            enumerate([(0.96, 0.13), (0.1135, 2.301), (0.1135, 2.302), (0.95, 0.14), (0.961, 0.12)])]
+    failed_2018 = {"experiment": "init_std", "variant": "std-0.01", "loss": 3.257, "accuracy": 0.098}
+    c = check_row(failed_2018, "accuracy", runs, "init_std", "std-0.01", "test_accuracy")
+    assert (c["mode"], c["n"], c["of"]) == ("failed", 2, 5) and c["mean"] == pytest.approx(0.1135)
+    c = check_row(failed_2018, "loss", runs, "init_std", "std-0.01", "test_loss")
+    assert c["inside"] is False and c["mean"] == pytest.approx(2.3015)  # 3.257 is worse than our failures
+    learned_2018 = {**failed_2018, "accuracy": 0.966, "loss": 0.13}
+    c = check_row(learned_2018, "accuracy", runs, "init_std", "std-0.01", "test_accuracy")
+    assert (c["mode"], c["n"]) == ("learned", 3) and c["mean"] == pytest.approx((0.96 + 0.95 + 0.961) / 3)
+    # none of ours failed: a failed 2018 run is outside
+    ok = [run("init_std", "std-0.01", s, 0.95 + s / 1000, test_loss=0.1) for s in range(5)]
+    assert check_row(failed_2018, "accuracy", ok, "init_std", "std-0.01", "test_accuracy")["inside"] is False
+
 
 REF = {"rows": [
-    {"experiment": "baseline", "variant": "baseline", "loss": 0.251, "accuracy": 0.959,
-     "seconds": 183.273, "epochs": 2},
-    {"experiment": "init_std", "variant": "std-0.01", "loss": 3.257, "accuracy": 0.098,
-     "seconds": 275.912, "epochs": 3},
-    {"experiment": "init_std", "variant": "std-1", "loss": 0.226, "accuracy": 0.961,
-     "seconds": 282.762, "epochs": 3},
+    {"experiment": "baseline", "variant": "baseline", "loss": 0.251, "accuracy": 0.959},
+    {"experiment": "init_std", "variant": "std-1", "loss": 0.226, "accuracy": 0.961},
 ]}
+PLAN = {"experiments": [{"key": "protocol", "variants": [
+    {"name": "baseline-every_layer", "origin": ["baseline", "baseline"], "reading": "every_layer"},
+    {"name": "std-1-every_layer", "origin": ["init_std", "std-1"], "reading": "every_layer"}]}],
+    "ablation": "protocol", "readings": {"framework": "the framework", "every_layer": "every layer"}}
 
 
-def summary(experiment, variant, *, acc=(0.955, 0.962), train_loss=(0.2, 0.3),
-            test_loss=(0.1, 0.14), seconds=(60.0, 62.0), n=5, diverged=0):
-    """A summary row with the given (min, max) ranges; mean in the middle, std = range / 4."""
-    row = {"experiment": experiment, "variant": variant, "setting": variant, "runs": n + diverged,
-           "completed": n, "diverged": diverged, "epochs": 2, "parameters": 1234}
-    for name, (lo, hi) in [("test_accuracy", acc), ("train_loss", train_loss),
-                           ("test_loss", test_loss), ("train_seconds", seconds),
-                           ("seconds_per_epoch", (seconds[0] / 2, seconds[1] / 2))]:
-        row.update({f"{name}_mean": (lo + hi) / 2, f"{name}_std": (hi - lo) / 4,
-                    f"{name}_min": lo, f"{name}_max": hi})
-    return row
+def runs_with(baseline_loss_window, std1_every_layer_acc):
+    rows = []
+    for s in range(5):
+        rows.append(run("baseline", "baseline", s, 0.950 + s / 1000, train_loss=0.5 + s / 100,
+                        train_loss_window=baseline_loss_window + s / 1000, test_loss=0.16))
+        rows.append(run("init_std", "std-1", s, 0.930 + s / 1000, train_loss=0.4, train_loss_window=0.3 + s / 1000,
+                        test_loss=0.2))
+        rows.append(run("protocol", "baseline-every_layer", s, 0.940 + s / 1000, train_loss=0.4,
+                        train_loss_window=0.3, test_loss=0.2))
+        rows.append(run("protocol", "std-1-every_layer", s, std1_every_layer_acc + s / 1000, train_loss=0.4,
+                        train_loss_window=0.226 + s / 1000, test_loss=0.2))
+    return rows
 
 
-def via_csv(rows):
-    """Rows as csv.DictReader gives them back from results/summary/*.csv (all strings)."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
-    return list(csv.DictReader(io.StringIO(buf.getvalue())))
+def test_definition_fit_counts_rows_inside_and_picks_the_best():
+    fit = definition_fit(REF, runs_with(0.249, 0.959))
+    loss = fit["loss"]
+    assert loss["fit"]["train_loss_window"] == {"inside": 1, "compared": 2}  # baseline 0.251 in 0.249..0.253
+    assert loss["fit"]["train_loss"] == {"inside": 0, "compared": 2}
+    assert loss["best"] == "train_loss_window"
+    # move the data: the window no longer fits, the test loss does not either; first of the ties wins
+    assert definition_fit(REF, runs_with(0.40, 0.959))["loss"]["fit"]["train_loss_window"]["inside"] == 0
 
 
-def pick(rows, variant, quantity):
-    [row] = [r for r in rows if r["variant"] == variant and r["quantity"] == quantity]
-    return row
-
-
-def test_compare_shape_and_fields():
-    rows = compare(REF, {"baseline": [summary("baseline", "baseline")]})
-    assert len(rows) == len(REF["rows"]) * len(QUANTITIES)
-    assert [r["quantity"] for r in rows[:4]] == ["accuracy", "loss", "loss_vs_test", "time"]
-    acc = pick(rows, "baseline", "accuracy")
-    assert acc["value_2018"] == 0.959 and acc["column"] == "test_accuracy"
-    assert acc["mean"] == pytest.approx(0.9585) and acc["n"] == 5
-    assert acc["difference"] == pytest.approx(0.9585 - 0.959)
-    assert acc["within_range"] is True and acc["missing"] is False
-
-
-def test_within_range_flips_when_the_range_moves():
-    inside = compare(REF, {"baseline": [summary("baseline", "baseline", acc=(0.95, 0.96))]})
-    outside = compare(REF, {"baseline": [summary("baseline", "baseline", acc=(0.96, 0.97))]})
-    edge = compare(REF, {"baseline": [summary("baseline", "baseline", acc=(0.959, 0.97))]})
-    assert pick(inside, "baseline", "accuracy")["within_range"] is True
-    assert pick(outside, "baseline", "accuracy")["within_range"] is False
-    assert pick(edge, "baseline", "accuracy")["within_range"] is True  # inclusive
-
-
-def test_loss_compares_with_train_loss_not_test_loss():
-    rows = compare(REF, {"baseline": [summary("baseline", "baseline", train_loss=(0.2, 0.3),
-                                              test_loss=(0.1, 0.14))]})
-    loss, vs_test = pick(rows, "baseline", "loss"), pick(rows, "baseline", "loss_vs_test")
-    assert loss["column"] == "train_loss" and loss["within_range"] is True
-    assert vs_test["column"] == "test_loss" and vs_test["within_range"] is False
-    assert vs_test["mean"] == pytest.approx(0.12)
-
-
-def test_missing_variant_and_experiment():
-    rows = compare(REF, {"init_std": [summary("init_std", "std-1")]})
-    for variant in ("baseline", "std-0.01"):  # experiment missing; variant missing
-        for q in QUANTITIES:
-            row = pick(rows, variant, q)
-            assert row["missing"] is True
-            assert row["mean"] is None and row["within_range"] is None and row["n"] is None
-            assert row["value_2018"] is not None
-    assert pick(rows, "std-1", "accuracy")["missing"] is False
-    counts = agreement(rows)
-    assert counts["accuracy"] == {"within": 1, "compared": 1, "missing": 2}
-
-
-def test_time_speedup():
-    rows = compare(REF, {"baseline": [summary("baseline", "baseline", seconds=(60.0, 62.182))]})
-    time = pick(rows, "baseline", "time")
-    assert time["mean"] == pytest.approx(61.091)
-    assert time["speedup"] == pytest.approx(183.273 / 61.091)
-    assert time["within_range"] is None  # no verdict across machines
-    assert pick(rows, "baseline", "accuracy")["speedup"] is None
-    assert "time" not in agreement(rows)
-
-
-def test_strings_from_csv_parse():
-    parsed = via_csv([summary("baseline", "baseline"), summary("init_std", "std-1")])
-    assert isinstance(parsed[0]["test_accuracy_min"], str)
-    direct = compare(REF, {"baseline": [summary("baseline", "baseline")],
-                           "init_std": [summary("init_std", "std-1")]})
-    from_csv = compare(REF, {"baseline": parsed[:1], "init_std": parsed[1:]})
-    for a, b in zip(direct, from_csv, strict=True):
-        for key in ("mean", "std", "min", "max", "difference", "speedup"):
-            assert (a[key] is None and b[key] is None) or b[key] == pytest.approx(a[key]), key
-        assert a["within_range"] == b["within_range"] and a["n"] == b["n"] == 5 or a["missing"]
-
-
-def test_empty_cells_are_missing():
-    row = summary("baseline", "baseline", n=0)
-    for k in list(row):
-        if k.startswith(STATS):
-            row[k] = None  # no completed run: csv cells are empty
-    rows = compare(REF, {"baseline": via_csv([row])})
-    acc = pick(rows, "baseline", "accuracy")
-    assert acc["missing"] is False and acc["n"] == 0
-    assert acc["mean"] is None and acc["within_range"] is None and acc["difference"] is None
-    assert pick(rows, "baseline", "time")["speedup"] is None
-    assert agreement(rows)["accuracy"] == {"within": 0, "compared": 0, "missing": 3}
-
-
-def test_agreement_counts():
-    rows = compare(REF, {
-        "baseline": [summary("baseline", "baseline", acc=(0.95, 0.96))],          # within
-        "init_std": [summary("init_std", "std-0.01", acc=(0.10, 0.12), train_loss=(2.2, 2.4)),
-                     summary("init_std", "std-1", acc=(0.97, 0.98))],              # outside
-    })
-    counts = agreement(rows)
-    assert counts["accuracy"] == {"within": 1, "compared": 3, "missing": 0}
-    assert counts["loss"]["within"] == 2 and counts["loss"]["compared"] == 3  # std-0.01 outside
-    assert counts["loss_vs_test"]["within"] == 0
-
-
-def test_disagreements_sorted_with_evidence():
-    rows = compare(REF, {
-        "baseline": [summary("baseline", "baseline", acc=(0.109, 0.118))],  # far below 0.959
-        "init_std": [summary("init_std", "std-0.01", acc=(0.10, 0.12)),     # 0.098 just below
-                     summary("init_std", "std-1", acc=(0.95, 0.97))],       # within
-    })
-    found = disagreements(rows, quantities=["accuracy"])
-    assert [r["variant"] for r in found] == ["baseline", "std-0.01"]
-    first = found[0]
-    assert first["direction"] == "above" and first["unit"] == "std"
-    assert first["outside_by"] == pytest.approx(0.959 - 0.118)
-    assert first["distance"] == pytest.approx((0.959 - 0.118) / ((0.118 - 0.109) / 4))
-    assert found[1]["direction"] == "below"
-    ev = first["evidence"]
-    for piece in ("2018: 0.959", "0.113", "0.109..0.118", "5 seeds", "above", "0.841"):
-        assert piece in ev, (piece, ev)
-    # moving the range over the 2018 value removes the row
-    rows = compare(REF, {"baseline": [summary("baseline", "baseline", acc=(0.95, 0.96))]})
-    assert disagreements(rows, quantities=["accuracy"]) == []
-
-
-def test_disagreements_scale_changes_the_order():
-    # baseline: 0.01 outside, tiny std but wide range; std-1: 0.02 outside, larger std, narrow range
-    base = summary("baseline", "baseline", acc=(0.90, 0.949))
-    base["test_accuracy_std"] = 0.001
-    std1 = summary("init_std", "std-1", acc=(0.975, 0.98))
-    std1["test_accuracy_std"] = 0.01
-    rows = compare(REF, {"baseline": [base], "init_std": [std1]})
-    by_std = [r["variant"] for r in disagreements(rows, quantities=["accuracy"], scale="std")]
-    by_range = [r["variant"] for r in disagreements(rows, quantities=["accuracy"], scale="range")]
-    assert by_std == ["baseline", "std-1"]
-    assert by_range == ["std-1", "baseline"]
-    with pytest.raises(ValueError):
-        disagreements(rows, scale="sigma")
-
-
-def test_disagreements_zero_spread():
-    row = summary("baseline", "baseline", acc=(0.97, 0.97), n=1, diverged=4)
-    rows = compare(REF, {"baseline": [row]})
-    [found] = disagreements(rows, quantities=["accuracy"])
-    assert math.isinf(found["distance"]) and found["unit"] is None
-    assert "1 seed" in found["evidence"] and "4 of 5 runs diverged" in found["evidence"]
-
-
-def test_real_reference_compares_without_summaries(reference):
-    rows = compare(reference, {})
-    assert len(rows) == 4 * len(reference["rows"]) and all(r["missing"] for r in rows)
-    assert disagreements(rows) == []
-    assert agreement(rows)["loss"] == {"within": 0, "compared": 0, "missing": len(reference["rows"])}
+def test_explanations_name_the_reading_that_explains_a_gap():
+    quantities = {"loss": "train_loss_window", "accuracy": "test_accuracy"}
+    gaps = explanations(REF, runs_with(0.249, 0.959), PLAN, quantities)
+    std1 = next(e for e in gaps if e["variant"] == "std-1" and e["column"] == "accuracy")
+    assert [x["reading"] for x in std1["explained_by"]] == ["every_layer"]
+    text = explanation_sentence(std1, PLAN["readings"])
+    assert text.startswith("init_std/std-1, accuracy: 2018's 0.9610 lies")
+    assert "seed standard deviations above our mean 0.9320" in text and "every_layer (every layer" in text
+    assert "which explains it" in text
+    # change one number: the every-layer runs no longer reach 0.961, the sentence says so
+    gaps = explanations(REF, runs_with(0.249, 0.90), PLAN, quantities)
+    std1 = next(e for e in gaps if e["variant"] == "std-1" and e["column"] == "accuracy")
+    text = explanation_sentence(std1, PLAN["readings"])
+    assert "none of the readings tried (every_layer) explains it" in text
+    counts = {p["reading"]: p["counts"]["accuracy"] for p in protocol_fit(REF, runs_with(0.249, 0.959), PLAN,
+                                                                             quantities)}
+    assert counts == {"framework": {"inside": 0, "compared": 2}, "every_layer": {"inside": 1, "compared": 2}}

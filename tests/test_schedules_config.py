@@ -56,3 +56,31 @@ def test_config_defaults_are_the_2018_baseline():
     assert cfg["optimizer"] == {"lr": 0.015, "momentum": 0.9, "weight_decay": 0.0005}
     assert cfg["batch_size"] == 100 and cfg["model"]["init_std"] == 0.2
     assert resolve({"optimizer": {"lr": 0.1}})["optimizer"]["momentum"] == 0.9  # merged key by key
+
+
+@pytest.mark.parametrize("settings, key", [
+    ({"schedule": {"name": "dynamic", "floor": -1}}, "schedule.floor"),
+    ({"schedule": {"name": "dynamic", "thresholds": [[1, -0.5]]}}, "schedule.thresholds"),
+    ({"schedule": {"name": "dynamic", "thresholds": [[-1, 0.5]]}}, "schedule.thresholds"),
+    ({"schedule": {"name": "dynamic", "thresholds": []}}, "schedule.thresholds"),
+    ({"schedule": {"name": "dynamic", "divisor": 0}}, "schedule.divisor"),
+    ({"schedule": {"name": "step", "step_epochs": 0}}, "schedule.step_epochs"),
+    ({"schedule": {"name": "step", "step_epochs": 1.5}}, "schedule.step_epochs"),
+    ({"schedule": {"name": "step", "gamma": "abc"}}, "schedule.gamma"),
+    ({"schedule": {"name": "step", "gamma": 0}}, "schedule.gamma"),
+    ({"batch_size": 5000, "data": {"train_limit": 2000}}, "batch_size"),
+    ({"batch_size": 60001}, "batch_size"),
+    ({"epochs": 1001}, "epochs"),
+    ({"iterations_per_epoch": 100001}, "iterations_per_epoch"),
+])
+def test_what_a_run_would_reject_is_rejected_when_resolved(settings, key):
+    with pytest.raises(ConfigError, match=f"'{key}'"):
+        resolve(settings)
+
+
+def test_the_resolved_schedule_spells_out_every_setting():
+    assert resolve({"schedule": {"name": "dynamic"}})["schedule"] == {
+        "name": "dynamic", "thresholds": [[1.0, 0.2], [0.5, 0.1], [0.2, 0.05]], "floor": 0.005, "divisor": 5.0}
+    assert resolve({"schedule": {"name": "step", "gamma": 0.5}})["schedule"] == {
+        "name": "step", "gamma": 0.5, "step_epochs": 1}
+    assert resolve({"epochs": 1000, "batch_size": 60000})["epochs"] == 1000  # the limits themselves are fine

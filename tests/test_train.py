@@ -149,3 +149,67 @@ def test_weights_are_saved_and_reload(mnist, tmp_path):
         model.load_state_dict(dict(state))
     _, acc = evaluate(model, mnist[2][:500], mnist[3][:500])
     assert acc == m["final"]["test_accuracy"]
+
+
+def test_a_killed_write_leaves_no_stale_temp_after_the_next_write(tmp_path):
+    from cnnlib.io import write_json
+
+    target = tmp_path / "metrics.json"
+    stale = tmp_path / ".metrics.json.abc123.tmp"  # what a write killed before its rename leaves
+    stale.write_text('{"half": ')
+    other = tmp_path / ".history.json.abc123.tmp"  # another file's: not ours to remove
+    other.write_text("x")
+    write_json(target, {"ok": 1})
+    assert not stale.exists() and other.exists()
+    assert target.read_text().strip().startswith("{")
+
+
+def test_cli_checks_out_before_training(mnist_dir, tmp_path, monkeypatch):
+    from cnnlib import cli
+
+    calls = []
+    monkeypatch.setattr("cnnlib.train.run", lambda *a, **k: calls.append(1))  # must not be reached
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for out, says in ((afile, "is a file"), (afile / "sub", "which is a file")):
+        assert cli.main(["train", "--out", str(out), "--mnist", str(mnist_dir), "--quiet"]) == 2
+    locked = tmp_path / "locked"
+    locked.mkdir()
+
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("tempfile.mkstemp", refuse)  # as a folder without write permission does
+    assert cli.main(["train", "--out", str(locked), "--mnist", str(mnist_dir), "--quiet"]) == 2
+    assert calls == []
+
+
+def test_cli_out_messages(tmp_path, capsys):
+    from cnnlib.cli import check_out
+    from cnnlib.config import ConfigError
+
+    f = tmp_path / "f"
+    f.write_text("")
+    with pytest.raises(ConfigError, match="is a file"):
+        check_out(f)
+    with pytest.raises(ConfigError, match=f"is under {f}, which is a file"):
+        check_out(f / "x" / "y")
+    check_out(tmp_path / "new" / "folder")  # made
+    assert (tmp_path / "new" / "folder").is_dir()
+
+
+def test_unreadable_mnist_folder_is_a_dataset_error(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from cnnlib.data import DatasetError, load_mnist
+
+    real = Path.is_file
+
+    def denied(self):
+        if self.parent == tmp_path:
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "is_file", denied)  # what a folder without permissions gives (not as root)
+    with pytest.raises(DatasetError, match="cannot be read"):
+        load_mnist(tmp_path)

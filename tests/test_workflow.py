@@ -38,7 +38,7 @@ def snakemake(repo, *args, mnist_dir=None, check=True, extra_config=()):
 
 def planned_jobs(repo, *args, mnist_dir=None, extra_config=()):
     """{rule: count} of what a dry run would execute."""
-    r = snakemake(repo, "-n", "--quiet", "rules", *args, mnist_dir=mnist_dir, extra_config=extra_config)
+    r = snakemake(repo, *args, "-n", "--quiet", "rules", mnist_dir=mnist_dir, extra_config=extra_config)
     out = r.stdout + r.stderr
     if "Nothing to be done" in out:
         return {}
@@ -52,6 +52,8 @@ def expected_variants(repo):
     counts = {}
     for name, spec in cfg["experiments"].items():
         counts[name] = len((spec.get("sweep") or {}).get("values", [])) + len(spec.get("variants") or {})
+    ablation = cfg["protocol_ablation"]  # experiment `protocol`: each listed variant under each other reading
+    counts["protocol"] = sum(counts[e] for e in ablation["experiments"]) * len(ablation["readings"])
     return counts, len(quick["seeds"])
 
 
@@ -82,43 +84,64 @@ def test_bad_config_is_rejected_before_any_job(repo_copy, mnist_dir, tmp_path):
     assert not (repo_copy / "results").exists()
 
 
-def test_end_to_end_then_cached_then_targeted_reruns(repo_copy, mnist_dir, tmp_path):
+QUICK = "results/quick"  # the quick profile's own results folder
+
+
+@pytest.fixture(scope="module")
+def quick_run(repo_copy, mnist_dir):
+    """The quick profile run once in the copy (the tests after it change and rerun it)."""
     snakemake(repo_copy, mnist_dir=mnist_dir)
+    return repo_copy / QUICK
+
+
+def test_report_layout(quick_run):
+    """Every word inside the text area, no heading at a page foot, figure text >= 7 pt in print."""
+    from layout import check
+
+    problems = check(quick_run)
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_end_to_end_then_cached_then_targeted_reruns(repo_copy, mnist_dir, tmp_path, quick_run):
+    assert sorted(p.name for p in (repo_copy / "results").iterdir()) == ["quick"]  # nothing of the default
     counts, seeds = expected_variants(repo_copy)
     for exp, n in counts.items():
-        lines = (repo_copy / f"results/summary/{exp}.csv").read_text().splitlines()
+        lines = (repo_copy / QUICK / f"summary/{exp}.csv").read_text().splitlines()
         assert len(lines) == 1 + n, exp
-        assert (repo_copy / f"results/summary/curves/{exp}.csv").stat().st_size > 0
-    runs = (repo_copy / "results/summary/runs.csv").read_text().splitlines()
+        assert (repo_copy / QUICK / f"summary/curves/{exp}.csv").stat().st_size > 0
+    runs = (repo_copy / QUICK / "summary/runs.csv").read_text().splitlines()
     assert len(runs) == 1 + sum(counts.values()) * seeds
     for name in ("checks/gradcheck.csv", "checks/loss_stability.csv", "visual/conv1_maps.npz", "report.md"):
-        assert (repo_copy / "results" / name).exists()
-    assert list((repo_copy / "results/benchmarks/runs").rglob("*.tsv"))
-    text = subprocess.run(["pdftotext", str(repo_copy / "results/report.pdf"), "-"], capture_output=True,
+        assert (repo_copy / QUICK / name).exists()
+    assert list((repo_copy / QUICK / "benchmarks/runs").rglob("*.tsv"))
+    text = subprocess.run(["pdftotext", str(repo_copy / QUICK / "report.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
     for title in ("Environment", "The network and its implementation", "Experiments", "CNN vs MLP", "Summary",
                   "Reproduction of the 2018 numbers", "Provenance"):
         assert title in text, title
-    md = (repo_copy / "results/report.md").read_text()
+    md = (repo_copy / QUICK / "report.md").read_text()
     for fig in re.findall(r"\]\(([^)]+\.png)\)", md):
-        assert (repo_copy / "results" / fig).is_file(), fig
+        assert (repo_copy / QUICK / fig).is_file(), fig
 
     # a template edit re-renders, a plot style redraws: neither retrains
-    template = repo_copy / "report/templates/report.md.j2"
+    template = repo_copy / "report/templates/outline.j2"
     template.write_text(template.read_text() + "\n")
     assert planned_jobs(repo_copy, mnist_dir=mnist_dir) == {"render": 1, "pdf": 1, "all": 1}
     snakemake(repo_copy, mnist_dir=mnist_dir)
     style = tmp_path / "style.yaml"
     style.write_text("plots: {dpi: 90}\n")
     jobs = planned_jobs(repo_copy, mnist_dir=mnist_dir, extra_config=[style])
-    assert "train" not in jobs and jobs["figures_experiment"] == len(counts) and jobs["render"] == 1
+    # curves for every experiment but the protocol ablation, which has only its seeds figure
+    assert "train" not in jobs and jobs["figures_experiment"] == len(counts) - 1 and jobs["render"] == 1
+    assert jobs["figure_seeds"] == len(counts)
 
     # nothing changed: nothing to do
     assert planned_jobs(repo_copy, mnist_dir=mnist_dir) == {}
 
     # one variant's setting changed: exactly its runs, what aggregates them, and the report
-    after_one_experiment = {"summarize": 1, "all_runs": 1, "figures_experiment": 1, "build_info": 1,
-                            "report_context": 1, "render": 1, "pdf": 1, "all": 1}
+    after_one_experiment = {"summarize": 1, "all_runs": 1, "comparisons": 1, "figures_experiment": 1,
+                            "figure_seeds": 1, "build_info": 1, "report_context": 1, "render": 1, "pdf": 1,
+                            "all": 1}
     edit = tmp_path / "edit.yaml"
     edit.write_text("experiments: {cnn_vs_mlp: {variants: {mlp: {model: {hidden: [64]}}}}}\n")
     jobs = planned_jobs(repo_copy, mnist_dir=mnist_dir, extra_config=[edit])
@@ -135,7 +158,7 @@ def test_end_to_end_then_cached_then_targeted_reruns(repo_copy, mnist_dir, tmp_p
     assert "train" not in jobs and "summarize" not in jobs
 
     # a named target reruns one experiment; a single run's path works too
-    target = "results/runs/momentum/momentum-0.9/seed-1/metrics.json"
+    target = f"{QUICK}/runs/momentum/momentum-0.9/seed-1/metrics.json"
     jobs = planned_jobs(repo_copy, "--force", target, mnist_dir=mnist_dir)
     assert jobs == {"train": 1}
     jobs = planned_jobs(repo_copy, "--forceall", "momentum", mnist_dir=mnist_dir)
@@ -144,20 +167,39 @@ def test_end_to_end_then_cached_then_targeted_reruns(repo_copy, mnist_dir, tmp_p
     # a run that diverges completes as diverged and the workflow goes on to the report
     edit.write_text("experiments: {learning_rate: {sweep: {values: [0.005, 0.01, 0.05, 0.1, 1000]}}}\n")
     snakemake(repo_copy, mnist_dir=mnist_dir, extra_config=[edit])
-    rows = (repo_copy / "results/summary/learning_rate.csv").read_text().splitlines()
+    rows = (repo_copy / QUICK / "summary/learning_rate.csv").read_text().splitlines()
     header = rows[0].split(",")
     diverged = next(dict(zip(header, r.split(","))) for r in rows if r.startswith("learning_rate,lr-1000,"))
     assert diverged["diverged"] == str(seeds) and diverged["completed"] == "0"
-    assert "runs diverged" in (repo_copy / "results/report.md").read_text()
+    assert "runs diverged" in (repo_copy / QUICK / "report.md").read_text()
 
-    # a change to cnnlib's source retrains everything
+    # code reruns what runs it, by meaning: a docstring or comment edit reruns nothing, a
+    # statement changed in cnnlib retrains everything, one in the PDF builder rebuilds the PDF
     layers = repo_copy / "cnnlib" / "layers.py"
     original = layers.read_text()
-    layers.write_text(original + "\n# changed\n")
+    layers.write_text(original.replace('"""Layers with PyTorch', '"""Layers (edited docstring) with PyTorch', 1)
+                      + "\n# a comment\n")
     try:
-        assert planned_jobs(repo_copy, mnist_dir=mnist_dir)["train"] == sum(counts.values()) * seeds
+        assert planned_jobs(repo_copy, mnist_dir=mnist_dir, extra_config=[edit]) == {}
+        layers.write_text(original + "\n_CHANGED = 1\n")
+        assert planned_jobs(repo_copy, mnist_dir=mnist_dir, extra_config=[edit])["train"] == (sum(counts.values()) + 1) * seeds  # + lr-1000
     finally:
         layers.write_text(original)
+    cli = repo_copy / "cnnlib" / "cli.py"  # not run by any job
+    original = cli.read_text()
+    cli.write_text(original + "\n_CHANGED = 1\n")
+    try:
+        assert planned_jobs(repo_copy, mnist_dir=mnist_dir, extra_config=[edit]) == {}
+    finally:
+        cli.write_text(original)
+    render = repo_copy / "report" / "render.py"
+    original = render.read_text()
+    render.write_text(original + "\n_CHANGED = 1\n")
+    try:
+        jobs = planned_jobs(repo_copy, mnist_dir=mnist_dir, extra_config=[edit])
+        assert jobs.get("pdf") == 1 and jobs.get("render") == 1 and "train" not in jobs
+    finally:
+        render.write_text(original)
 
 
 def test_lint_and_format(repo_copy):

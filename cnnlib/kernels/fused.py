@@ -44,6 +44,10 @@ Scheme (p = (k-1)/2, hs = H/2 + p, ws = W/2 + p, L = N*hs*ws positions, U = 2p +
   All views are built once per input shape; a call is about 20 NumPy operations.
 
 Same input -> bitwise the same output (fixed operation order, no threading here).
+
+This module knows arrays and :class:`~cnnlib.parameter.Parameter` only, not layers:
+:mod:`cnnlib.nn` decides which layers it replaces and hands it the conv layer's
+weight and bias parameters.
 """
 
 from __future__ import annotations
@@ -54,23 +58,11 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from cnnlib.parameter import Parameter
+
 _CHUNK_BYTES = 420_000  # bytes of the matmul's wide operand per column chunk (L2: 1 MB)
 EVAL_BATCH = 100  # samples per slice in evaluation (keeps the work arrays in cache)
 MAX_PLANS = 8  # input shapes remembered per block (each holds a few MB of work arrays)
-
-
-def fusable(conv, relu, pool) -> bool:
-    """True when ``conv -> relu -> pool`` can use :class:`ConvReluAvgPool2`."""
-    from cnnlib.layers import AvgPool2D, Conv2D, ReLU
-
-    return (
-        type(conv) is Conv2D
-        and type(relu) is ReLU
-        and type(pool) is AvgPool2D
-        and pool.kernel_size == 2
-        and conv.kernel_size % 2 == 1
-        and 2 * conv.padding == conv.kernel_size - 1
-    )
 
 
 def _chunked(a: np.ndarray, step: int) -> np.ndarray:
@@ -210,20 +202,31 @@ class _Plan:
 
 
 class ConvReluAvgPool2:
-    """Fused conv -> ReLU -> 2x2 average pool sharing the parameters of a ``Conv2D``.
+    """Fused conv (stride 1, zero padding ``(k-1)/2``) -> ReLU -> 2x2 average pool.
 
-    Gradients are added into ``conv.weight.grad`` and ``conv.bias.grad``.
+    Args:
+        weight: the conv weight, ``Parameter`` of shape ``(O, C, k, k)``, k odd.
+        bias: the conv bias, ``Parameter`` of shape ``(O,)``.
+
+    The parameters are shared, not copied: the block reads ``weight.value`` and
+    ``bias.value`` at every call (so it follows ``astype`` and in-place updates) and
+    adds its gradients with ``weight.accumulate`` and ``bias.accumulate``.
     Shapes: ``x (C, N, H, W)`` with H, W even -> ``y (O, N, H/2, W/2)``.
     """
 
-    def __init__(self, conv):
-        self.conv = conv
-        self.k = conv.kernel_size
-        self.p = conv.padding
+    def __init__(self, weight: Parameter, bias: Parameter):
+        shape = tuple(weight.shape)
+        if len(shape) != 4 or shape[2] != shape[3] or shape[2] % 2 == 0:
+            raise ValueError(f"fused conv block needs a weight (O, C, k, k) with k odd, got shape {shape}")
+        if tuple(bias.shape) != shape[:1]:
+            raise ValueError(f"fused conv block: bias shape {tuple(bias.shape)} does not fit weight {shape}")
+        self.weight, self.bias = weight, bias
+        self.out_channels, self.in_channels, self.k = shape[0], shape[1], shape[2]
+        self.p = (self.k - 1) // 2
         self._plans: dict[tuple, _Plan] = {}
         self._mats: dict[np.dtype, tuple] = {}
         self._cache = None
-        self._build_indices(conv.out_channels, conv.in_channels, self.k)
+        self._build_indices(self.out_channels, self.in_channels, self.k)
 
     def _build_indices(self, o, c, k):
         """Flat positions of the weights in Wf and W2 and of the bias in Wf."""
@@ -268,12 +271,12 @@ class ConvReluAvgPool2:
         plan = self._plans.get(key)
         if plan is None:
             c, n, h, w = shape
-            if c != self.conv.in_channels:
-                raise ValueError(f"Conv2D expects {self.conv.in_channels} input channels, got {c}")
+            if c != self.in_channels:
+                raise ValueError(f"Conv2D expects {self.in_channels} input channels, got {c}")
             if len(self._plans) >= MAX_PLANS:  # forget the oldest shape (not the one backward needs)
                 old = next(k for k, v in self._plans.items() if v is not self._cache)
                 del self._plans[old]
-            plan = self._plans[key] = _Plan(c, n, h, w, self.conv.out_channels, self.k, dtype, train)
+            plan = self._plans[key] = _Plan(c, n, h, w, self.out_channels, self.k, dtype, train)
         return plan
 
     def _matrices(self, dtype):
@@ -290,14 +293,14 @@ class ConvReluAvgPool2:
             raise ValueError(f"fused conv block needs even height and width, got {h}x{w}")
         if train or n <= EVAL_BATCH:
             return self._forward(x, train)
-        y = np.empty((self.conv.out_channels, n, h // 2, w // 2), dtype=self.conv.weight.dtype)
+        y = np.empty((self.out_channels, n, h // 2, w // 2), dtype=self.weight.dtype)
         for i in range(0, n, EVAL_BATCH):
             y[:, i : i + EVAL_BATCH] = self._forward(x[:, i : i + EVAL_BATCH], False)
         return y
 
     def _forward(self, x, train):
         c, n, h, w = x.shape
-        weight, bias = self.conv.weight.value, self.conv.bias.value
+        weight, bias = self.weight.value, self.bias.value
         plan = self._plan(x.shape, weight.dtype, train).scratch(False)
         x6 = x.reshape(c, n, h // 2, 2, w // 2, 2).transpose(3, 5, 0, 1, 2, 4)  # (x row parity, col parity, ...)
         if plan.p % 2:
@@ -328,7 +331,6 @@ class ConvReluAvgPool2:
         if self._cache is None:
             raise RuntimeError("call forward(x, train=True) before backward")
         plan = self._cache.scratch(need_input_grad)
-        conv = self.conv
         dtype = plan.dtype
         quarter = dtype.type(0.25)
         np.copyto(plan.g4_interior, grad_y, casting="unsafe")
@@ -337,16 +339,16 @@ class ConvReluAvgPool2:
         flat = gwf.reshape(-1)
         gw = flat[self._wf_idx].sum(axis=0)
         gw *= quarter
-        conv.weight.grad += gw.reshape(conv.weight.grad.shape)
+        self.weight.accumulate(gw.reshape(self.weight.shape))  # small (O*C*k*k): no large pass
         gb = flat[self._wf_bias_idx].sum(axis=0)
         gb *= quarter
-        conv.bias.grad += gb
+        self.bias.accumulate(gb)
         if not need_input_grad:
             return None
         plan.gz_head[...] = 0
         np.copyto(plan.g_dst, plan.g_src)
         _, w2 = self._matrices(dtype)
-        w2.reshape(-1)[self._w2_dst] = conv.weight.value.reshape(-1)[self._w2_src] * quarter
+        w2.reshape(-1)[self._w2_dst] = self.weight.value.reshape(-1)[self._w2_src] * quarter
         np.matmul(w2[:, None], plan.g_windows, out=plan.gxs_chunks)
         gx = plan.output("gx", (plan.c, plan.n, plan.h, plan.w))
         for ri, si, grid in plan.gxs_interiors:

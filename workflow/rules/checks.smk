@@ -1,32 +1,38 @@
+"""Evidence for the report's numerical safeguards, and the first conv layer of a trained run."""
+
+
 rule checks:
     output:
-        gradcheck="results/checks/gradcheck.csv",
-        stability="results/checks/loss_stability.csv",
+        gradcheck=R.gradcheck,
+        stability=R.stability,
     log:
-        "results/logs/checks.log",
+        R.log("checks.log"),
     conda:
         "../envs/cnnlib.yaml"
     params:
-        cnnlib=CNNLIB_HASH,
+        code=script_hash("checks.py"),
     script:
         "../scripts/checks.py"
 
 
+VISUAL_VARIANT, VISUAL_SEED = PLAN.visual
+
+
 rule visual:
     input:
-        data=MNIST_MANIFEST,
-        weights=run_file(
-            (VISUAL["experiment"], VISUAL["variant"], VISUAL["seed"]), "weights.npz"
-        ),
+        data=ancient(MNIST_MANIFEST),
+        weights=R.run_file("weights.npz", *VISUAL_VARIANT.key, VISUAL_SEED),
     output:
-        "results/visual/conv1_maps.npz",
+        R.visual,
     log:
-        "results/logs/visual.log",
+        R.log("visual.log"),
     conda:
         "../envs/cnnlib.yaml"
     params:
-        run=run_settings(VISUAL["experiment"], VISUAL["variant"], VISUAL["seed"]),
-        mnist=lambda w, input: str(Path(input.data).parent),
-        digits=VISUAL["digits"],
+        run=run_settings(
+            VISUAL_VARIANT, VISUAL_SEED, config["threads"], "resources/mnist"
+        ),
+        digits=config["visual"]["digits"],
+        code=script_hash("visual.py"),
     script:
         "../scripts/visual.py"

@@ -1,96 +1,116 @@
+"""The report: figures (plotting apart from training), the context the templates print,
+the rendered LaTeX and Markdown, and the PDF. Figure names come from workflow.results.
+"""
+
+CAPTION = "../../report/captions/figure.rst"
+TEMPLATES = sorted(
+    str(p.relative_to(REPO)) for p in (REPO / "report/templates").rglob("*.j2")
+)
+
+
+# the sweep figures of every experiment but the protocol ablation (which has only seeds)
 rule figures_experiment:
     input:
-        summary="results/summary/{experiment}.csv",
-        curves="results/summary/curves/{experiment}.csv",
+        summary=R.summary(),
+        curves=R.curves(),
+        runs=R.run_table(),
     output:
         accuracy=report(
-            "results/report/figures/{experiment}_accuracy.png",
-            caption="../../report/captions/figure.rst",
-            category="Experiments",
+            R.figure("{experiment}_accuracy"), caption=CAPTION, category="Experiments"
         ),
         loss=report(
-            "results/report/figures/{experiment}_loss.png",
-            caption="../../report/captions/figure.rst",
-            category="Experiments",
+            R.figure("{experiment}_loss"), caption=CAPTION, category="Experiments"
         ),
-        colours="results/report/figures/{experiment}_colours.json",
     log:
-        "results/logs/report/figures_{experiment}.log",
+        R.log("report/figures_{experiment}.log"),
+    wildcard_constraints:
+        experiment="|".join(e for e in EXPERIMENTS if e != PLAN.ablation),
     conda:
         "../envs/report.yaml"
     params:
-        title=lambda w: config["experiments"][w.experiment].get("title", w.experiment),
+        title=lambda w: EXPERIMENTS[w.experiment].title,
         style=config["plots"],
-        code=NNREPORT_HASH,
+        code=script_hash("plot_experiment.py"),
     script:
         "../scripts/plot_experiment.py"
 
 
-rule figure_baseline:
+rule figure_seeds:
     input:
-        curves=f"results/summary/curves/{BASELINE}.csv",
+        runs=seeds_tables,
     output:
-        report(
-            "results/report/figures/baseline.png",
-            caption="../../report/captions/figure.rst",
-            category="Experiments",
-        ),
+        report(R.figure("{experiment}_seeds"), caption=CAPTION, category="Experiments"),
     log:
-        "results/logs/report/figure_baseline.log",
+        R.log("report/figure_seeds_{experiment}.log"),
     conda:
         "../envs/report.yaml"
     params:
+        title=lambda w: EXPERIMENTS[w.experiment].title,
+        groups=seeds_groups,
         style=config["plots"],
-        code=NNREPORT_HASH,
+        code=script_hash("plot_seeds.py"),
+    script:
+        "../scripts/plot_seeds.py"
+
+
+rule figure_baseline:
+    input:
+        curves=R.curves(PLAN.baseline.experiment),
+    output:
+        report(R.figure("baseline"), caption=CAPTION, category="Experiments"),
+    log:
+        R.log("report/figure_baseline.log"),
+    conda:
+        "../envs/report.yaml"
+    params:
+        variant=PLAN.baseline.name,
+        style=config["plots"],
+        code=script_hash("plot_baseline.py"),
     script:
         "../scripts/plot_baseline.py"
 
 
 rule figure_lr_trace:
     input:
-        curves=lambda w: f"results/summary/curves/{DYNAMIC[w.variant]}.csv",
+        curves=R.curves(),
     output:
         report(
-            "results/report/figures/lr_trace_{variant}.png",
-            caption="../../report/captions/figure.rst",
+            R.figure("lr_trace_{experiment}_{variant}"),
+            caption=CAPTION,
             category="Experiments",
         ),
     log:
-        "results/logs/report/figure_lr_trace_{variant}.log",
+        R.log("report/figure_lr_trace_{experiment}_{variant}.log"),
     conda:
         "../envs/report.yaml"
     params:
         style=config["plots"],
-        code=NNREPORT_HASH,
+        code=script_hash("plot_lr_trace.py"),
     script:
         "../scripts/plot_lr_trace.py"
 
 
 rule figure_conv1:
     input:
-        "results/visual/conv1_maps.npz",
+        R.visual,
     output:
-        report(
-            "results/report/figures/conv1.png",
-            caption="../../report/captions/figure.rst",
-            category="Experiments",
-        ),
+        report(R.figure("conv1"), caption=CAPTION, category="Experiments"),
     log:
-        "results/logs/report/figure_conv1.log",
+        R.log("report/figure_conv1.log"),
     conda:
         "../envs/report.yaml"
     params:
         style=config["plots"],
-        code=NNREPORT_HASH,
+        code=script_hash("plot_conv1.py"),
     script:
         "../scripts/plot_conv1.py"
 
 
 rule build_info:
     output:
-        "results/report/build_info.json",
+        R.build_info,
     log:
-        "results/logs/report/build_info.log",
+        R.log("report/build_info.log"),
     conda:
         "../envs/report.yaml"
     params:
@@ -98,57 +118,73 @@ rule build_info:
         dirty=GIT["dirty"],
         config_hash=CONFIG_HASH,
         command=COMMAND,
+        # how many jobs could share the cores (the report states it beside the CPU times)
+        cores=workflow.resource_settings.cores if workflow.local_exec else None,
+        threads=config["threads"],
+        code=script_hash("build_info.py"),
     script:
         "../scripts/build_info.py"
 
 
 rule report_context:
     input:
-        unpack(report_inputs),
+        summaries=[R.summary(e) for e in EXPERIMENTS],
+        runs=R.runs_csv,
+        comparisons=R.comparisons,
+        gradcheck=R.gradcheck,
+        stability=R.stability,
+        visual=R.visual,
+        reference=REFERENCE_2018,
+        build_info=R.build_info,
+        models=[run_file(k, "metrics.json") for k in MODEL_RUNS],
+        dynamic=[run_file(k, "metrics.json") for k in DYNAMIC_RUNS],
     output:
-        "results/report/context.json",
+        R.context,
     log:
-        "results/logs/report/context.log",
+        R.log("report/context.log"),
     conda:
         "../envs/report.yaml"
     params:
-        config={k: config[k] for k in ("experiments", "report", "visual")},
-        figures=report_figures(relative_to="results"),
-        code=NNREPORT_HASH,
+        report=REPORT_PLAN,
+        figures={name: R.relative(path) for name, path in all_figures().items()},
+        code=script_hash("report_context.py"),
     script:
         "../scripts/report_context.py"
 
 
 rule render:
     input:
-        context="results/report/context.json",
+        context=R.context,
+        outline="report/templates/outline.j2",
         templates=TEMPLATES,
-        figures=list(report_figures().values()),
+        figures=list(all_figures().values()),
     output:
-        tex="results/report.tex",
-        md="results/report.md",
+        tex=R.tex,
+        md=R.md,
     log:
-        "results/logs/report/render.log",
+        R.log("report/render.log"),
     conda:
         "../envs/report.yaml"
     params:
-        templates=lambda w, input: str(Path(input.templates[0]).parent),
-        code=NNREPORT_HASH,
+        templates=lambda w, input: str(Path(input.outline).parent),
+        code=script_hash("render.py"),
     script:
         "../scripts/render.py"
 
 
 rule pdf:
     input:
-        tex="results/report.tex",
-        md="results/report.md",  # the Markdown report is made first, even if TeX is missing
-        context="results/report/context.json",
-        figures=list(report_figures().values()),
+        tex=R.tex,
+        md=R.md,  # the Markdown report is made first, even if TeX is missing
+        context=R.context,
+        figures=list(all_figures().values()),
     output:
-        "results/report.pdf",
+        R.pdf,
     log:
-        "results/logs/report/pdf.log",
+        R.log("report/pdf.log"),
     conda:
         "../envs/report.yaml"
+    params:
+        code=script_hash("pdf.py"),
     script:
         "../scripts/pdf.py"

@@ -1,40 +1,52 @@
+"""Per-experiment summaries and curves, the table of all runs, and every comparison the
+report states (tested across seeds, corrected together)."""
+
+
 rule summarize:
     input:
         unpack(experiment_runs),
     output:
-        summary="results/summary/{experiment}.csv",
-        curves="results/summary/curves/{experiment}.csv",
+        summary=R.summary(),
+        curves=R.curves(),
+        runs=R.run_table(),
     log:
-        "results/logs/summary/{experiment}.log",
+        R.log("summary/{experiment}.log"),
     conda:
         "../envs/cnnlib.yaml"
     params:
         experiment=experiment_params,
+        code=script_hash("summarize.py"),
     script:
         "../scripts/summarize.py"
 
 
 rule all_runs:
     input:
-        [run_file(k, "metrics.json") for k in ALL_RUNS],
+        [R.run_table(e) for e in sorted(EXPERIMENTS)],
     output:
-        "results/summary/runs.csv",
+        R.runs_csv,
     log:
-        "results/logs/summary/runs.log",
+        R.log("summary/runs.log"),
     conda:
         "../envs/cnnlib.yaml"
     params:
-        runs=ALL_RUNS,
+        code=script_hash("all_runs.py"),
     script:
         "../scripts/all_runs.py"
 
 
-for _experiment in EXPERIMENTS:
-
-    rule:
-        name:
-            _experiment
-        default_target: False
-        input:
-            f"results/summary/{_experiment}.csv",
-            f"results/summary/curves/{_experiment}.csv",
+rule comparisons:
+    input:
+        runs=R.runs_csv,
+        reference=REFERENCE_2018,
+    output:
+        R.comparisons,
+    log:
+        R.log("summary/comparisons.log"),
+    conda:
+        "../envs/report.yaml"
+    params:
+        plan=PLAN_DESCRIPTION,
+        code=script_hash("comparisons.py"),
+    script:
+        "../scripts/comparisons.py"

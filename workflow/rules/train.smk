@@ -1,20 +1,47 @@
+"""One training run per (experiment, variant, seed). Cached runs are checked when the
+workflow starts: a run whose files are missing or damaged is retrained (see
+workflow/runcheck.py)."""
+
+import os
+import sys
+
+from workflow.runcheck import FORCED_ENV, damaged_runs, rerun_damaged
+
+
 wildcard_constraints:
     experiment="|".join(EXPERIMENTS),
     variant="[A-Za-z0-9][A-Za-z0-9._-]*",
     seed="[0-9]+",
 
 
+# only the process the user started checks (job processes parse this file too), and only
+# once: the restart with --forcerun marks itself in the environment
+if MAIN_PROCESS and not os.environ.get(FORCED_ENV):
+    DAMAGED = damaged_runs(
+        [(R.run_dir(*key), R.summary(key[0])) for key in ALL_RUNS],
+        say=lambda text: print(text, file=sys.stderr),
+    )
+    if DAMAGED:
+        try:
+            rerun_damaged(
+                [f"{d}/metrics.json" for d in DAMAGED],
+                say=lambda text: print(text, file=sys.stderr),
+            )
+        except RuntimeError as exc:
+            raise WorkflowError(str(exc)) from None
+
+
 rule train:
     input:
-        data=MNIST_MANIFEST,
+        data=ancient(MNIST_MANIFEST),
     output:
-        metrics=f"{RUNS}/metrics.json",
-        history=f"{RUNS}/history.json",
-        weights=f"{RUNS}/weights.npz",
+        metrics=R.run_file("metrics.json"),
+        history=R.run_file("history.json"),
+        weights=R.run_file("weights.npz"),
     log:
-        "results/logs/runs/{experiment}/{variant}/seed-{seed}.log",
+        R.log("runs/{experiment}/{variant}/seed-{seed}.log"),
     benchmark:
-        "results/benchmarks/runs/{experiment}/{variant}/seed-{seed}.tsv"
+        R.benchmark("runs/{experiment}/{variant}/seed-{seed}.tsv")
     conda:
         "../envs/cnnlib.yaml"
     threads: config["threads"]
@@ -23,6 +50,7 @@ rule train:
         runtime=run_minutes,
     params:
         run=run_config,
-        cnnlib=CNNLIB_HASH,
+        data=MNIST_ID,
+        code=script_hash("train.py"),
     script:
         "../scripts/train.py"

@@ -1,7 +1,7 @@
 """Environment and provenance, captured when the report is built."""
 
 from cnnlib.io import write_json
-from nnreport.environment import capture
+from report.environment import capture
 
 with open(snakemake.log[0], "w") as log:
     info = {
@@ -10,6 +10,8 @@ with open(snakemake.log[0], "w") as log:
         "dirty": snakemake.params.dirty,
         "config_hash": snakemake.params.config_hash,
         "command": snakemake.params.command,
+        "cores": snakemake.params.cores,
+        "threads": snakemake.params.threads,
     }
     write_json(snakemake.output[0], info)
     print(info, file=log)

@@ -24,7 +24,8 @@ def cases(rng):
     yield "Sigmoid", "5x7", L.Sigmoid(), 3 * rng.standard_normal((5, 7))
     yield "Linear", "7->3, batch 5", L.Linear(7, 3, 0.5, rng, f64), rng.standard_normal((5, 7))
     yield "Flatten", "5x3x(2x4)", L.Flatten(), rng.standard_normal((5, 3, 2, 4))
-    yield "reference CNN", "whole network, 2x(1x28x28)", reference_cnn(0.3, rng, f64), rng.standard_normal((2, 1, 28, 28))
+    yield ("reference CNN", "whole network, 2x(1x28x28)", reference_cnn(init_std=0.3, rng=rng, dtype=f64),
+           rng.standard_normal((2, 1, 28, 28)))
 
 
 def gradcheck_rows(seed=0):

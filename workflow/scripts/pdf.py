@@ -3,7 +3,7 @@
 import json
 import sys
 
-from nnreport.render import LatexError, build_pdf
+from report.render import LatexError, build_pdf
 
 with open(snakemake.log[0], "w") as log:
     with open(snakemake.input.context, encoding="utf-8") as fh:

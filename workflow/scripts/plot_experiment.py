@@ -1,7 +1,6 @@
-"""Accuracy and loss figures of one experiment, and the colour each variant got."""
+"""Accuracy and loss figures of one experiment: means over the runs that learned."""
 
-from cnnlib.io import write_json
-from nnreport.figures import plot_sweep
+from report.plots import plot_sweep
 
 with open(snakemake.log[0], "w") as log:
     colours = plot_sweep(
@@ -11,6 +10,6 @@ with open(snakemake.log[0], "w") as log:
         snakemake.output.loss,
         snakemake.params.title,
         style=dict(snakemake.params.style),
+        run_table=snakemake.input.runs,
     )
-    write_json(snakemake.output.colours, colours)
     print(f"colours: {colours}", file=log)

@@ -1,6 +1,6 @@
 """The learning rate a dynamic-schedule variant used, iteration by iteration."""
 
-from nnreport.figures import plot_lr_trace
+from report.plots import plot_lr_trace
 
 with open(snakemake.log[0], "w"):
     plot_lr_trace(

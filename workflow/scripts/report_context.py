@@ -1,13 +1,15 @@
-"""Everything the report prints, computed from the results: results/report/context.json."""
+"""Everything the report prints, computed from the results: the context JSON."""
 
 import csv
 import json
 
 import numpy as np
-import yaml
 
 from cnnlib.io import write_json
-from nnreport.context import build_context, results_date
+from cnnlib.runfiles import check_run
+from report.context import build_context, results_date
+from report.readers import read_comparisons
+from report.reproduction import load_reference
 
 
 def read_csv(path):
@@ -20,29 +22,32 @@ def read_json(path):
         return json.load(fh)
 
 
+def run_folder(metrics_path):
+    return metrics_path.rsplit("/", 1)[0]
+
+
 inp = snakemake.input
-cfg = snakemake.params.config
+plan = snakemake.params.report
 with open(snakemake.log[0], "w") as log:
-    experiments = list(cfg["experiments"])
+    experiments = [e["key"] for e in plan["experiments"]]
     summaries = {exp: read_csv(path) for exp, path in zip(experiments, inp.summaries)}
-    colours = {exp: read_json(path) for exp, path in zip(experiments, inp.colours)}
     runs = read_csv(inp.runs)
-    with open(inp.reference, encoding="utf-8") as fh:
-        reference = yaml.safe_load(fh)
     with np.load(inp.visual) as maps:
         digits = [int(d) for d in maps["labels"]]
     build_info = {**read_json(inp.build_info), "results_date": results_date(runs)}
     context = build_context(
-        config=cfg,
+        plan=plan,
         summaries=summaries,
         runs=runs,
+        comparisons=read_comparisons(inp.comparisons),
         gradcheck=read_csv(inp.gradcheck),
         stability=read_csv(inp.stability),
-        reference=reference,
+        reference=load_reference(inp.reference),
         build_info=build_info,
         figures=snakemake.params.figures,
-        colours=colours,
-        visual={**cfg["visual"], "digits": digits},
+        visual={"digits": digits},
+        models=[check_run(run_folder(p)) for p in inp.models],
+        dynamic=[check_run(run_folder(p)) for p in inp.dynamic],
     )
     write_json(snakemake.output[0], context)
     print(f"{len(context['summary'])} summary sentences", file=log)

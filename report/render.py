@@ -1,9 +1,11 @@
 """Jinja2 rendering for LaTeX and Markdown, and the PDF build.
 
-LaTeX templates use LaTeX-safe delimiters (as nbconvert does): ``((* block *))``,
-``((( variable )))``, ``((= comment =))``. Both environments use ``StrictUndefined``
-(a missing variable fails the build) and escape every value they print, once, at
-output time (``finalize``). Numbers are formatted in Python before they reach a
+Both formats are rendered from one outline (``templates/outline.j2``) with LaTeX-safe
+delimiters (as nbconvert's LaTeX templates): ``((* block *))``, ``((( variable )))``,
+``((= comment =))``. Each format has its macros (``templates/{tex,md}/macros.j2``) and a
+child template that fills the few format-specific blocks. Both environments use
+``StrictUndefined`` (a missing variable fails the build) and escape every value they
+print, once, at output time (``finalize``). Numbers are formatted in Python before they reach a
 template. A value that is already markup (a LaTeX formula, a code listing) is wrapped
 in :class:`Raw` by the Python side and printed as is.
 """
@@ -18,9 +20,10 @@ import tempfile
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
 
-class Raw(str):
+class Raw(markupsafe.Markup):
     """Text that is already valid markup for the target format: printed without escaping."""
 
 
@@ -53,45 +56,59 @@ def markdown_escape(text) -> str:
     return _MD_RE.sub(r"\\\1", str(text))
 
 
+ESCAPE = {"tex": latex_escape, "md": markdown_escape}
+TEMPLATE = {"tex": "report.tex.j2", "md": "report.md.j2"}
+
+
 def _finalizer(escape):
     def finalize(value):
-        if isinstance(value, Raw):
+        if isinstance(value, markupsafe.Markup):  # Raw, or what a macro made
             return value
         if isinstance(value, bool) or value is None:
             raise TypeError(f"refusing to print {value!r} in the report: format it in Python first")
         if isinstance(value, float):
             raise TypeError(f"unformatted number {value!r} in a template: format numbers in Python")
-        return escape(value)
+        return markupsafe.Markup(escape(value))
 
     return finalize
 
 
-def _environment(template_dir, escape, **delimiters) -> jinja2.Environment:
+def environment(template_dir: str | os.PathLike, fmt: str) -> jinja2.Environment:
+    """The Jinja environment of one output format (``"tex"`` or ``"md"``).
+
+    Both formats share one outline (``outline.j2``) and so one syntax: LaTeX-safe
+    delimiters ``((* block *))``, ``((( variable )))``, ``((= comment =))``. Each printed value
+    is escaped once for ``fmt`` (``finalize``); what a macro returns is markup already and is
+    not escaped again. ``fmt`` is a global the outline uses to import ``{fmt}/macros.j2``.
+    """
+    if fmt not in ESCAPE:
+        raise ValueError(f"unknown report format {fmt!r}; known: {', '.join(ESCAPE)}")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(template_dir)),
         undefined=jinja2.StrictUndefined,
-        finalize=_finalizer(escape),
+        finalize=_finalizer(ESCAPE[fmt]),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,
-        **delimiters,
-    )
-    env.filters["raw"] = Raw  # ``value | raw``: already markup, printed as is
-    return env
-
-
-def latex_environment(template_dir: str | os.PathLike) -> jinja2.Environment:
-    return _environment(
-        template_dir, latex_escape,
+        # "autoescape" only so that macro results are markup (never escaped twice); the
+        # escaping itself is ``finalize``'s, for the format
+        autoescape=True,
         block_start_string="((*", block_end_string="*))",
         variable_start_string="(((", variable_end_string=")))",
         comment_start_string="((=", comment_end_string="=))",
     )
+    env.filters["raw"] = Raw  # ``value | raw``: already markup, printed as is
+    env.filters["escape_for"] = lambda value: markupsafe.Markup(ESCAPE[fmt](value))
+    env.globals["fmt"] = fmt
+    return env
+
+
+def latex_environment(template_dir: str | os.PathLike) -> jinja2.Environment:
+    return environment(template_dir, "tex")
 
 
 def markdown_environment(template_dir: str | os.PathLike) -> jinja2.Environment:
-    return _environment(template_dir, markdown_escape)
+    return environment(template_dir, "md")
 
 
 def render(env: jinja2.Environment, template: str, context: dict) -> str:

@@ -1,0 +1,85 @@
+"""Do the report's times depend on how many jobs share the cores?
+
+Runs the quick profile twice from a clean results folder in a temporary copy of this
+repository, with ``--cores 2`` and with ``--cores 4`` (on a 2-core machine the second runs
+four training jobs on two cores), and compares what the report prints per variant: CPU
+seconds per epoch (process CPU time of training), and for contrast the wall-clock seconds
+per epoch.
+
+    python benchmarks/cores_time.py [--mnist DIR] [--configfile config/quick.yaml] [--repeat 1]
+
+Target: the reported (CPU) times change by less than 20% between the two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+IGNORE = shutil.ignore_patterns(".git", ".venv", "results", ".snakemake", "__pycache__", "*.egg-info")
+
+
+def per_variant(runs_csv: Path) -> dict[tuple[str, str], tuple[float, float]]:
+    """{(experiment, variant): (mean CPU s/epoch, mean wall s/epoch)} over the runs of runs.csv."""
+    groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    with open(runs_csv, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if r["cpu_seconds_per_epoch"] and r["seconds_per_epoch"]:
+                groups.setdefault((r["experiment"], r["variant"]), []).append(
+                    (float(r["cpu_seconds_per_epoch"]), float(r["seconds_per_epoch"])))
+    return {k: (statistics.fmean(c for c, _ in v), statistics.fmean(w for _, w in v)) for k, v in groups.items()}
+
+
+def run(work: Path, cores: int, mnist: str, configfile: str, results: Path) -> dict:
+    shutil.rmtree(work / "results", ignore_errors=True)
+    cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--quiet", "all", "--configfile",
+           str((REPO / configfile).resolve()), "--config", f"mnist_dir={Path(mnist).resolve()}"]
+    r = subprocess.run(cmd, cwd=work, env={**os.environ, "PYTHONPATH": str(work)}, capture_output=True, text=True)
+    if r.returncode:
+        sys.exit(f"--cores {cores}: the workflow failed:\n{r.stderr[-3000:]}")
+    return per_variant(work / results / "summary" / "runs.csv")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mnist", default=str(REPO.parent / "shared" / "data" / "mnist"))
+    ap.add_argument("--configfile", default="config/quick.yaml")
+    ap.add_argument("--results", default="results/quick", help="the profile's results folder")
+    ap.add_argument("--target", type=float, default=0.20, help="largest relative change allowed")
+    args = ap.parse_args()
+    if not Path(args.mnist).is_dir():
+        print(f"no MNIST folder at {args.mnist}; pass --mnist DIR", file=sys.stderr)
+        return 2
+    print(f"{os.cpu_count()} CPUs here")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / "repo"
+        shutil.copytree(REPO, work, ignore=IGNORE)
+        two = run(work, 2, args.mnist, args.configfile, Path(args.results))
+        four = run(work, 4, args.mnist, args.configfile, Path(args.results))
+    cpu, wall = [], []
+    print(f"{'variant':36s} {'CPU s/epoch':>22s} {'wall s/epoch':>22s}")
+    print(f"{'':36s} {'--cores 2':>10s} {'--cores 4':>11s} {'--cores 2':>10s} {'--cores 4':>11s}")
+    for key in sorted(two):
+        (c2, w2), (c4, w4) = two[key], four[key]
+        cpu.append(c4 / c2)
+        wall.append(w4 / w2)
+        print(f"{'/'.join(key):36s} {c2:10.4f} {c4:11.4f} {w2:10.4f} {w4:11.4f}")
+    worst = max(abs(r - 1) for r in cpu)
+    print(f"ratio --cores 4 / --cores 2 over {len(cpu)} variants: CPU median {statistics.median(cpu):.2f} "
+          f"(range {min(cpu):.2f}-{max(cpu):.2f}), wall median {statistics.median(wall):.2f} "
+          f"(range {min(wall):.2f}-{max(wall):.2f})")
+    print(f"largest change of the reported (CPU) time: {worst:.0%}; target < {args.target:.0%}: "
+          f"{'PASS' if worst < args.target else 'FAIL'}")
+    return 0 if worst < args.target else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Layout checks of a built report (its PDF, its .tex and its figures): what a reader sees.
+
+    python tests/layout.py RESULTS_DIR     # e.g. results/quick: prints every problem found
+
+* every word lies inside the page's text area (the geometry margins of the .tex, a small
+  tolerance), page numbers in the foot aside;
+* no numbered section heading sits in the last 15% of a page's text area (a heading never
+  ends a page away from its content);
+* every figure's smallest text (recorded in the PNG by :func:`report.style._save`) measures
+  at least 7 pt at the width the .tex prints it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+PT_PER_CM = 72 / 2.54
+TOLERANCE = 2.0  # points, left and right
+DESCENT = 4.0  # points: a last line's descenders reach below the text area's bottom
+HEADING_ZONE = 0.15  # share of the text height at its foot where no heading may start
+MIN_FONT = 7.0
+
+
+def _margin(tex: str) -> float:
+    m = re.search(r"\\usepackage\[margin=([\d.]+)cm\]\{geometry\}", tex)
+    if not m:
+        raise ValueError("no \\usepackage[margin=...cm]{geometry} in the .tex")
+    return float(m.group(1)) * PT_PER_CM
+
+
+def words(pdf: Path) -> list[dict]:
+    """Every word of the PDF with its page, page size and box (points, origin top left)."""
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages, result = re.split(r"<page ", out)[1:], []
+    for number, page in enumerate(pages, start=1):
+        w, h = (float(x) for x in re.match(r'width="([\d.]+)" height="([\d.]+)"', page).groups())
+        for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>',
+                             page):
+            x0, y0, x1, y1 = (float(v) for v in m.groups()[:4])
+            result.append({"page": number, "width": w, "height": h, "x0": x0, "y0": y0, "x1": x1, "y1": y1,
+                           "text": html.unescape(m.group(5))})
+    return result
+
+
+def outside_text_area(ws: list[dict], margin: float) -> list[str]:
+    problems = []
+    for w in ws:
+        left, right, top, bottom = margin, w["width"] - margin, margin, w["height"] - margin
+        in_foot = w["y0"] > bottom and w["text"].isdigit()  # the page number
+        if in_foot:
+            continue
+        if w["x0"] < left - TOLERANCE or w["x1"] > right + TOLERANCE or w["y0"] < top - TOLERANCE \
+                or w["y1"] > bottom + DESCENT:
+            problems.append(f"page {w['page']}: {w['text']!r} at x {w['x0']:.0f}..{w['x1']:.0f}, "
+                            f"y {w['y0']:.0f}..{w['y1']:.0f} (text area x {left:.0f}..{right:.0f}, "
+                            f"y {top:.0f}..{bottom:.0f})")
+    return problems
+
+
+def lines(ws: list[dict]) -> list[dict]:
+    """Words grouped into lines (same page, same baseline within 1 pt), left to right."""
+    out: list[dict] = []
+    for w in sorted(ws, key=lambda w: (w["page"], round(w["y1"]), w["x0"])):
+        if out and out[-1]["page"] == w["page"] and abs(out[-1]["y1"] - w["y1"]) < 1.0:
+            out[-1]["text"] += " " + w["text"]
+            out[-1]["y0"] = min(out[-1]["y0"], w["y0"])
+        else:
+            out.append({"page": w["page"], "text": w["text"], "y0": w["y0"], "y1": w["y1"], "height": w["height"]})
+    return out
+
+
+def headings(tex: str) -> list[str]:
+    return [html.unescape(t) for t in re.findall(r"\\(?:sub)?section\{([^{}]*)\}", tex)]
+
+
+def stranded_headings(ws: list[dict], tex: str, margin: float) -> list[str]:
+    titles = headings(tex)
+    pattern = re.compile(r"^(?:\d+(?:\.\d+)*|[A-Z]) (" + "|".join(re.escape(t) for t in titles) + r")$")
+    problems = []
+    for line in lines(ws):
+        if not pattern.match(line["text"]):
+            continue
+        bottom = line["height"] - margin
+        zone = bottom - HEADING_ZONE * (line["height"] - 2 * margin)
+        if line["y1"] > zone:
+            problems.append(f"page {line['page']}: heading {line['text']!r} at y {line['y1']:.0f}, in the last "
+                            f"{HEADING_ZONE:.0%} of the text area (below {zone:.0f})")
+    return problems
+
+
+def small_figure_text(tex: str, root: Path, margin: float, page_width: float) -> list[str]:
+    from PIL import Image
+
+    from report.style import MIN_FONT_KEY
+
+    text_width = (page_width - 2 * margin) / 72  # inches
+    problems = []
+    found = re.findall(r"\\includegraphics\[width=([\d.]+)\\linewidth\]\{([^}]+)\}", tex)
+    if not found:
+        problems.append("no figure found in the .tex")
+    for share, path in found:
+        with Image.open(root / path) as im:
+            dpi = im.info.get("dpi", (72, 72))[0]
+            inches = im.size[0] / dpi
+            smallest = im.text.get(MIN_FONT_KEY) if hasattr(im, "text") else None
+        if smallest is None:
+            problems.append(f"{path}: no {MIN_FONT_KEY!r} recorded in the PNG")
+            continue
+        printed = float(smallest) * float(share) * text_width / inches
+        if printed < MIN_FONT - 1e-6:
+            problems.append(f"{path}: smallest text {float(smallest):g} pt in a {inches:.2f} in figure printed "
+                            f"{float(share) * text_width:.2f} in wide measures {printed:.1f} pt (< {MIN_FONT:g})")
+    return problems
+
+
+def check(results: Path) -> list[str]:
+    """Every layout problem of the report in ``results`` (report.pdf, report.tex, figures)."""
+    tex = (results / "report.tex").read_text(encoding="utf-8")
+    margin = _margin(tex)
+    ws = words(results / "report.pdf")
+    return (outside_text_area(ws, margin) + stranded_headings(ws, tex, margin)
+            + small_figure_text(tex, results, margin, ws[0]["width"]))
+
+
+if __name__ == "__main__":
+    found = check(Path(sys.argv[1]))
+    print("\n".join(found) or "no layout problem found")
+    sys.exit(1 if found else 0)

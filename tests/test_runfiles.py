@@ -1,0 +1,84 @@
+"""cnnlib.runfiles: a finished run's files are checked when read; each kind of damage is named."""
+
+import json
+import shutil
+
+import pytest
+
+from cnnlib.runfiles import RunFileError, check_run, read_history
+from cnnlib.train import run
+
+
+@pytest.fixture(scope="module")
+def good_run(tmp_path_factory, mnist):
+    out = tmp_path_factory.mktemp("run")
+    run({"epochs": 1, "iterations_per_epoch": 10, "eval": {"per_epoch": 2, "subset": 200},
+         "data": {"train_limit": 2000, "test_limit": 500}}, out, data=mnist, progress=False)
+    return out
+
+
+@pytest.fixture
+def copy(good_run, tmp_path):
+    dest = tmp_path / "run"
+    shutil.copytree(good_run, dest)
+    return dest
+
+
+def damaged(folder, name, reason):
+    with pytest.raises(RunFileError) as err:
+        check_run(folder)
+    assert err.value.path == folder / name, err.value
+    assert reason in str(err.value) and str(folder / name) in str(err.value)
+
+
+def test_a_real_run_checks_out(good_run):
+    m = check_run(good_run)
+    assert m["status"] == "completed" and set(m["files"]) == {"history.json", "weights.npz"}
+    assert m["time"]["train_cpu_seconds"] >= 0
+    assert m["time"]["train_cpu_seconds_per_epoch"] == pytest.approx(m["time"]["train_cpu_seconds"] / 1)
+    assert read_history(good_run)["train"]["loss"]
+
+
+def test_truncated_metrics(copy):
+    text = (copy / "metrics.json").read_text()
+    (copy / "metrics.json").write_text(text[: len(text) // 2])
+    damaged(copy, "metrics.json", "not valid JSON")
+
+
+def test_nan_typed_into_metrics(copy):
+    text = (copy / "metrics.json").read_text()
+    (copy / "metrics.json").write_text(text.replace('"test_accuracy": 0.', '"test_accuracy": NaN, "x": 0.', 1))
+    damaged(copy, "metrics.json", "non-finite")
+
+
+def test_edited_number(copy):
+    m = json.loads((copy / "metrics.json").read_text())
+    m["final"]["test_accuracy"] = 0.999
+    (copy / "metrics.json").write_text(json.dumps(m))
+    damaged(copy, "metrics.json", "checksum does not match")
+
+
+def test_out_of_range_value_is_named_before_the_checksum(copy):
+    m = json.loads((copy / "metrics.json").read_text())
+    m["final"]["test_accuracy"] = 1.5
+    (copy / "metrics.json").write_text(json.dumps(m))
+    damaged(copy, "metrics.json", "final.test_accuracy")
+
+
+@pytest.mark.parametrize("name", ["metrics.json", "history.json", "weights.npz"])
+def test_each_file_deleted(copy, name):
+    (copy / name).unlink()
+    damaged(copy, name, "missing")
+
+
+def test_history_bytes_changed(copy):
+    data = bytearray((copy / "history.json").read_bytes())
+    data[len(data) // 2] = ord("7") if data[len(data) // 2] != ord("7") else ord("8")
+    (copy / "history.json").write_bytes(bytes(data))
+    damaged(copy, "history.json", "differs from what the run wrote")
+
+
+def test_weights_truncated(copy):
+    data = (copy / "weights.npz").read_bytes()
+    (copy / "weights.npz").write_bytes(data[:-10])
+    damaged(copy, "weights.npz", "bytes")

@@ -1,0 +1,220 @@
+"""The workflow under faults and bad input: damaged caches, the data step, hostile configs,
+a killed Snakemake, and what the report records of the command line. Quick profile, in a
+temporary copy of the repository."""
+
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import REPO
+from test_workflow import COPY_IGNORE, planned_jobs, snakemake
+
+QUICK = "results/quick"
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    dest = tmp_path_factory.mktemp("faults") / "repo"
+    shutil.copytree(REPO, dest, ignore=COPY_IGNORE)
+    return dest
+
+
+def jobs_run(output: str) -> dict:
+    """{rule: count} from the job table a real (not dry) run prints first."""
+    table = output.split("Job stats:")[1].split("\n\n")[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)
+            if m.group(1) != "total"}
+
+
+def test_damaged_cached_runs_are_named_and_retrained(repo, mnist_dir):
+    snakemake(repo, "baseline", "cnn_vs_mlp", mnist_dir=mnist_dir)
+    runs = repo / QUICK / "runs"
+    nan = runs / "baseline/baseline/seed-0/metrics.json"
+    nan.write_text(nan.read_text().replace('"test_accuracy": 0.', '"test_accuracy": NaN, "x": 0.', 1))
+    cut = runs / "cnn_vs_mlp/cnn/seed-1/metrics.json"
+    cut.write_text(cut.read_text()[:200])
+    (runs / "cnn_vs_mlp/mlp/seed-0/history.json").unlink()
+    untouched = (runs / "cnn_vs_mlp/mlp/seed-1/metrics.json").read_text()
+
+    dry = snakemake(repo, "-n", "baseline", "cnn_vs_mlp", mnist_dir=mnist_dir)
+    said = dry.stdout + dry.stderr
+    for path in (nan, cut, runs / "cnn_vs_mlp/mlp/seed-0/history.json"):
+        assert str(path.relative_to(repo)) in said, path
+    assert nan.exists()  # a dry run changes nothing, and shows what a run retrains
+    jobs = planned_jobs(repo, "baseline", "cnn_vs_mlp", mnist_dir=mnist_dir)
+    assert jobs["train"] == 3 and jobs["summarize"] == 2
+
+    r = snakemake(repo, "baseline", "cnn_vs_mlp", mnist_dir=mnist_dir)
+    assert jobs_run(r.stdout + r.stderr)["train"] == 3
+    assert (runs / "cnn_vs_mlp/mlp/seed-1/metrics.json").read_text() == untouched
+    for path in (nan, cut):
+        m = json.loads(path.read_text())
+        assert m["status"] == "completed" and math.isfinite(m["final"]["test_accuracy"])
+    summary = (repo / QUICK / "summary/baseline.csv").read_text()
+    assert "nan" not in summary.lower()
+    assert planned_jobs(repo, "baseline", "cnn_vs_mlp", mnist_dir=mnist_dir) == {}
+
+
+def test_data_depends_on_content_not_on_its_path(repo, mnist_dir, tmp_path):
+    snakemake(repo, "baseline", mnist_dir=mnist_dir)
+    manifest = repo / "resources/mnist/MANIFEST.json"
+    before = manifest.read_bytes()
+    # without --config mnist_dir, and with the same files elsewhere: nothing reruns
+    assert planned_jobs(repo, "baseline") == {}
+    other = tmp_path / "copy"
+    shutil.copytree(mnist_dir, other)
+    assert planned_jobs(repo, "baseline", mnist_dir=other) == {}
+    # a bad mnist_dir is refused before any job, and the data in place stays
+    r = snakemake(repo, "baseline", mnist_dir=tmp_path / "nowhere", check=False)
+    assert r.returncode != 0 and "mnist_dir" in r.stderr and "not a folder" in r.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = snakemake(repo, "baseline", mnist_dir=empty, check=False)
+    assert r.returncode != 0 and "lacks" in r.stderr
+    assert manifest.read_bytes() == before
+    assert planned_jobs(repo, "baseline", mnist_dir=mnist_dir) == {}
+
+
+def test_offline_hint_names_the_workflow_option_on_the_terminal(tmp_path_factory):
+    repo = tmp_path_factory.mktemp("offline") / "repo"
+    shutil.copytree(REPO, repo, ignore=COPY_IGNORE)
+    dead = "http://127.0.0.1:9"  # discard port: every download fails at once
+    env = {**os.environ, "PYTHONPATH": str(repo), "https_proxy": dead, "http_proxy": dead,
+           "HTTPS_PROXY": dead, "HTTP_PROXY": dead}
+    r = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "resources/mnist/MANIFEST.json",
+                        "--configfile", "config/quick.yaml"], cwd=repo, env=env, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode != 0
+    out = r.stdout + r.stderr
+    hint = out.find("--config mnist_dir=DIR")
+    assert hint >= 0, out[-3000:]
+    cli = out.find("python -m cnnlib")
+    assert cli == -1 or hint < cli
+
+
+def test_sweeps_keep_their_types_end_to_end(repo, mnist_dir, tmp_path):
+    extra = tmp_path / "types.yaml"
+    extra.write_text(
+        "experiments:\n"
+        "  by_batch: {settings: {epochs: 1}, sweep: {key: batch_size, prefix: bs, values: [50, 200]}}\n"
+        "  by_model: {settings: {epochs: 1}, sweep: {key: model.name, prefix: model, values: [mlp, reference_cnn]}}\n"
+        "  by_width: {settings: {epochs: 1, model: {name: mlp}},\n"
+        "             sweep: {key: model.hidden, prefix: hidden, values: [[32], [16, 8]]}}\n"
+        "  by_rate: {settings: {epochs: 1}, sweep: {key: optimizer.lr, prefix: lr, values: [5e-2, 0.01]}}\n")
+    snakemake(repo, "by_batch", "by_model", "by_width", "by_rate", mnist_dir=mnist_dir, extra_config=[extra])
+    runs = repo / QUICK / "runs"
+
+    def config_of(exp, variant):
+        return json.loads((runs / exp / variant / "seed-0/metrics.json").read_text())["config"]
+
+    assert config_of("by_batch", "bs-50")["batch_size"] == 50
+    assert config_of("by_batch", "bs-200")["batch_size"] == 200
+    assert config_of("by_model", "model-mlp")["model"]["name"] == "mlp"
+    assert config_of("by_width", "hidden-16x8")["model"]["hidden"] == [16, 8]
+    assert config_of("by_rate", "lr-0.05")["optimizer"]["lr"] == 0.05
+    for exp in ("by_batch", "by_model", "by_width", "by_rate"):
+        lines = (repo / QUICK / f"summary/{exp}.csv").read_text().splitlines()
+        assert len(lines) == 3, exp
+
+
+BAD = {
+    # everything a job would reject, named before any job starts
+    "experiments: {learning_rate: {variants: {lr-dynamic: {schedule: {name: dynamic, floor: -1}}}}}":
+        "schedule.floor",
+    "experiments: {learning_rate: {variants: {lr-dynamic: {schedule: {name: dynamic, thresholds: [[1, -0.5]]}}}}}":
+        "schedule.thresholds",
+    "experiments: {learning_rate: {variants: {lr-dynamic: {schedule: {name: dynamic, divisor: 0}}}}}":
+        "schedule.divisor",
+    "experiments: {learning_rate: {variants: {lr-dynamic: {schedule: {name: step, step_epochs: 0}}}}}":
+        "schedule.step_epochs",
+    "experiments: {learning_rate: {variants: {lr-dynamic: {schedule: {name: step, gamma: abc}}}}}":
+        "schedule.gamma",
+    "defaults: {batch_size: 5000}": "batch_size",
+    "experiments: {momentum: {settings: {epochs: 100000}}}": "epochs",
+    "experiments: {weight_decay: {sweep: {values: ['../x']}}}": "variant name",
+    "experiments: {weight_decay: {sweep: {key: model.name, values: ['" + "x" * 80 + "']}}}": "characters long",
+    "experiments: {train: {variants: {a: {}}}}": "taken by a rule",
+    "experiments: {baseline: {variants: {other: {epochs: 1}}}}": "experiments.baseline",
+    "visual: {seed: 7}": "visual.seed",
+}
+
+
+@pytest.mark.parametrize("text", list(BAD))
+def test_bad_input_is_rejected_before_any_job(repo, mnist_dir, tmp_path, text):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text + "\n")
+    results = repo / QUICK
+    before = sorted(p for p in results.rglob("*")) if results.exists() else []
+    r = snakemake(repo, "-n", mnist_dir=mnist_dir, check=False, extra_config=[bad])
+    assert r.returncode != 0, f"accepted: {text}"
+    assert BAD[text] in r.stdout + r.stderr, f"{text}: message does not name {BAD[text]}:\n{r.stderr[-2000:]}"
+    assert "Traceback" not in r.stderr
+    assert (sorted(p for p in results.rglob("*")) if results.exists() else []) == before
+
+
+def test_alias_bomb_is_refused_fast(repo, tmp_path):
+    bomb = tmp_path / "bomb.yaml"
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]")
+    lines.append("experiments: {baseline: {variants: {baseline: {}}}, extra: *a8}")
+    bomb.write_text("\n".join(lines) + "\n")
+    assert len(bomb.read_bytes()) < 1000
+    t0 = time.monotonic()
+    r = snakemake(repo, "-n", check=False, extra_config=[bomb])
+    out = r.stdout + r.stderr
+    assert r.returncode != 0 and "expands to more than" in out and "Traceback" not in out, out[-2000:]
+    assert time.monotonic() - t0 < 60  # the whole snakemake start; the check itself is milliseconds
+
+
+def test_report_records_the_command_that_rebuilds_it(repo, mnist_dir, tmp_path):
+    extra = tmp_path / "seeds.yaml"
+    extra.write_text("report: {author: tester}\n")
+    snakemake(repo, f"{QUICK}/report/build_info.json", mnist_dir=mnist_dir, extra_config=[extra])
+    command = json.loads((repo / QUICK / "report/build_info.json").read_text())["command"]
+    assert command.startswith("snakemake --configfile config/quick.yaml --configfile " + str(extra))
+    assert f"--config mnist_dir={mnist_dir}" in command.replace("'", "")
+
+
+def test_killed_snakemake_leaves_no_training_orphans(repo, mnist_dir, tmp_path):
+    long = tmp_path / "long.yaml"
+    long.write_text("experiments: {baseline: {settings: {epochs: 400}, variants: {baseline: {}}}}\n"
+                    "seeds: [0, 1]\n")
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/quick.yaml", str(long),
+           "--config", f"mnist_dir={mnist_dir}", "--", "baseline"]
+    proc = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+    def trainers():
+        out = subprocess.run(["pgrep", "-f", f"{repo}/.snakemake/scripts/.*train.py"], capture_output=True,
+                             text=True).stdout
+        return [int(p) for p in out.split()]
+
+    try:
+        deadline = time.monotonic() + 120
+        while not trainers() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert trainers(), "no training job started"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 15
+        while trainers() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        left = trainers()
+        assert not left, f"training jobs still running after Snakemake was killed: {left}"
+    finally:
+        for pid in trainers():
+            os.kill(pid, signal.SIGKILL)
+        subprocess.run(["pkill", "-9", "-f", f"{repo}/.snakemake"], capture_output=True)
+    # the README's recovery: unlock, then the same command finishes the run
+    r = snakemake(repo, "--unlock", mnist_dir=mnist_dir, extra_config=[long])
+    assert r.returncode == 0

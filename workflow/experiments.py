@@ -1,0 +1,354 @@
+"""The config's experiments expanded into variants and runs, checked before any job starts.
+
+:func:`plan` takes the workflow config (already validated against
+``workflow/schemas/config.schema.yaml``) and returns a :class:`Plan`: every experiment
+with its variants in config order, each variant's run settings resolved by
+:func:`cnnlib.config.resolve` (so anything a training job would reject is rejected here,
+naming the key), and the special variants the report needs (the baseline, the variants
+with the dynamic schedule, the run whose first conv layer is shown, the experiment that
+compares architectures). Errors are :class:`ConfigError` with the config key in the message.
+
+Sweeps: ``sweep: {key, prefix, values}`` makes one variant per value, named
+``PREFIX-VALUE``. A value keeps its YAML type (int, float, string, list); a string that
+spells a number (``5e-2``, which YAML 1.1 reads as text) is read as that number when the
+setting is a number. The name uses the value's canonical text, so ``0.05`` and ``5e-2``
+are the same variant.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from dataclasses import dataclass, field
+
+from cnnlib.config import DEFAULTS, ConfigError as RunConfigError, resolve
+
+#: Variant names become folder names and report labels.
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+MAX_NAME = 64
+
+
+class ConfigError(ValueError):
+    """The workflow config cannot be run; the message starts with the config key."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    experiment: str
+    name: str
+    label: str  # the setting as tables print it: the sweep value, or the name's suffix
+    settings: dict  # run settings as configured (defaults + experiment settings + variant)
+    resolved: dict  # the same, resolved by cnnlib (seed 0): what a run of it will use
+    origin: tuple[str, str] | None = None  # ablation variants: the (experiment, variant) re-run
+    reading: str | None = None  # ablation variants: the protocol reading they use
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.experiment, self.name)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    title: str
+    variants: dict[str, Variant]
+
+    @property
+    def epochs(self) -> int:
+        return next(iter(self.variants.values())).resolved["epochs"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    experiments: dict[str, Experiment]
+    seeds: list[int]
+    baseline: Variant
+    dynamic: list[Variant] = field(default_factory=list)
+    visual: tuple[Variant, int] | None = None
+    architectures: str | None = None  # the experiment whose variants differ in model.name
+    ablation: str | None = None  # the generated experiment re-running others under other readings
+    readings: dict = field(default_factory=dict)  # {reading: description}, the default one first
+
+    def variant(self, experiment: str, name: str) -> Variant:
+        return self.experiments[experiment].variants[name]
+
+    def runs(self, experiment: str | None = None) -> list[tuple[str, str, int]]:
+        """``[(experiment, variant, seed)]``: variants in config order, then seeds."""
+        exps = [experiment] if experiment else list(self.experiments)
+        return [(e, v, s) for e in exps for v in self.experiments[e].variants for s in self.seeds]
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _default_at(dotted: str):
+    node = DEFAULTS
+    for key in dotted.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def sweep_value(key: str, value):
+    """A sweep value as the run gets it: its own type, numbers spelled as text made numbers
+    where the setting is a number (or unset by default)."""
+    if isinstance(value, str):
+        default = _default_at(key)
+        if default is None or _is_number(default):
+            try:
+                return int(value)
+            except ValueError:
+                try:
+                    number = float(value)
+                except ValueError:
+                    return value
+                return number if math.isfinite(number) else value
+    return value
+
+
+def value_name(value) -> str:
+    """Canonical text of a sweep value, used in the variant name: 0.05 and 5e-2 give '0.05',
+    1 and 1.0 give '1', [64, 32] gives '64x32'."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    if isinstance(value, list):
+        return "x".join(value_name(v) for v in value)
+    return str(value)
+
+
+def set_dotted(tree: dict, dotted: str, value, where: str) -> None:
+    node = tree
+    keys = dotted.split(".")
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"{where}: {key!r} of {dotted!r} is not a group of settings")
+    node[keys[-1]] = value
+
+
+def merge(base: dict, override: dict) -> dict:
+    """``override`` merged into a copy of ``base``, key by key (nested mappings merged)."""
+    out = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def check_name(name: str, where: str) -> None:
+    if not NAME_RE.fullmatch(name):
+        raise ConfigError(
+            f"{where}: variant name {name!r} can only use letters, digits, '.', '_' and '-' "
+            "(it becomes a folder name); change the value or the prefix")
+    if len(name) > MAX_NAME:
+        raise ConfigError(f"{where}: variant name {name[:20]!r}... is {len(name)} characters long; "
+                          f"at most {MAX_NAME}: use a shorter value or a named variant")
+
+
+# --------------------------------------------------------------------------- expansion
+
+
+def expand(cfg: dict) -> dict[str, Experiment]:
+    """``{experiment: Experiment}`` in config order, every variant's settings resolved."""
+    out = {}
+    for exp, spec in cfg["experiments"].items():
+        base = merge(cfg.get("defaults") or {}, spec.get("settings") or {})
+        variants: dict[str, tuple[str, dict, str]] = {}
+        sweep = spec.get("sweep")
+        if sweep:
+            where = f"experiments.{exp}.sweep.values"
+            for value in sweep["values"]:
+                value = sweep_value(sweep["key"], value)
+                name = f"{sweep['prefix']}-{value_name(value)}"
+                check_name(name, where)
+                if name in variants:
+                    raise ConfigError(f"{where}: {value!r} repeats variant {name}")
+                settings = copy.deepcopy(base)
+                set_dotted(settings, sweep["key"], value, f"experiments.{exp}.sweep.key")
+                variants[name] = (value_name(value), settings, f"{where} ({value!r})")
+        for name, extra in (spec.get("variants") or {}).items():
+            where = f"experiments.{exp}.variants.{name}"
+            check_name(name, where)
+            if name in variants:
+                raise ConfigError(f"{where}: a sweep already makes this variant")
+            variants[name] = (name.split("-", 1)[-1], merge(base, extra or {}), where)
+        resolved = {}
+        for name, (label, settings, where) in variants.items():
+            try:
+                run = resolve({**settings, "seed": 0})
+            except RunConfigError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
+            resolved[name] = Variant(exp, name, label, settings, run)
+        out[exp] = Experiment(exp, spec.get("title", exp), resolved)
+    return out
+
+
+ABLATION = "protocol"  # the name of the experiment the protocol ablation generates
+
+
+def ablation(cfg: dict, experiments: dict[str, Experiment]) -> Experiment | None:
+    """The protocol ablation (config key ``protocol_ablation``): every variant of the listed
+    experiments re-run under each alternative reading, as experiment ``protocol`` with
+    variants ``{variant}-{reading}`` (the reading's settings merged over the variant's)."""
+    spec = cfg.get("protocol_ablation")
+    if not spec:
+        return None
+    if ABLATION in experiments:
+        raise ConfigError(f"experiments.{ABLATION}: the name is taken by the protocol ablation; rename it")
+    variants = {}
+    for exp in spec["experiments"]:
+        if exp not in experiments:
+            raise ConfigError(f"protocol_ablation.experiments: {exp!r} is not an experiment")
+        for v in experiments[exp].variants.values():
+            for reading, r in spec["readings"].items():
+                name = f"{v.name}-{reading}"
+                where = f"protocol_ablation.readings.{reading} ({exp}/{v.name})"
+                check_name(name, where)
+                if name in variants:
+                    raise ConfigError(f"{where}: variant {name} is made twice")
+                settings = merge(v.settings, r.get("settings") or {})
+                try:
+                    run = resolve({**settings, "seed": 0})
+                except RunConfigError as exc:
+                    raise ConfigError(f"{where}: {exc}") from None
+                variants[name] = Variant(ABLATION, name, reading, settings, run, (exp, v.name), reading)
+    return Experiment(ABLATION, spec.get("title", "Protocol ablation"), variants)
+
+
+def plan(cfg: dict) -> Plan:
+    """The whole plan of a validated workflow config (see the module docstring)."""
+    experiments = expand(cfg)
+    extra = ablation(cfg, experiments)
+    readings = {}
+    if extra:
+        spec = cfg["protocol_ablation"]
+        readings = {spec.get("default_reading", "framework"): spec.get("default_description", ""),
+                    **{k: r.get("description", k) for k, r in spec["readings"].items()}}
+        experiments = {**experiments, ABLATION: extra}
+    seeds = [int(s) for s in cfg["seeds"]]
+
+    if "baseline" in experiments:
+        names = list(experiments["baseline"].variants)
+        if len(names) != 1:
+            raise ConfigError(
+                f"experiments.baseline: the baseline is one variant, got {len(names)} ({', '.join(names)}); "
+                "move the others into an experiment of their own")
+        baseline = experiments["baseline"].variants[names[0]]
+    else:
+        baseline = next(iter(next(iter(experiments.values())).variants.values()))
+
+    dynamic = [v for e in experiments.values() for v in e.variants.values()
+               if v.resolved["schedule"]["name"] == "dynamic"]
+
+    architectures = next((e.name for e in experiments.values() if e.name != ABLATION
+                          and len({v.resolved["model"]["name"] for v in e.variants.values()}) > 1), None)
+
+    visual = None
+    vis = cfg.get("visual")
+    if vis:
+        exp, name, seed = vis["experiment"], vis["variant"], int(vis["seed"])
+        if exp not in experiments or name not in experiments[exp].variants:
+            raise ConfigError(f"visual: {exp}/{name} is not a variant of the experiments; name one, "
+                              f"e.g. {baseline.experiment}/{baseline.name}")
+        if seed not in seeds:
+            raise ConfigError(f"visual.seed: {seed} is not one of the seeds {seeds}")
+        variant = experiments[exp].variants[name]
+        if variant.resolved["model"]["name"] != "reference_cnn":
+            raise ConfigError(f"visual: {exp}/{name} is not a CNN (model.name "
+                              f"{variant.resolved['model']['name']}); the figure shows a conv layer")
+        visual = (variant, seed)
+    return Plan(experiments, seeds, baseline, dynamic, visual, architectures,
+                ABLATION if extra else None, readings)
+
+
+def run_settings(variant: Variant, seed: int, threads: int, data_dir: str) -> dict:
+    """The resolved settings of one run of ``variant``, as :func:`cnnlib.train.run` takes them."""
+    cfg = copy.deepcopy(variant.settings)
+    cfg["seed"] = int(seed)
+    cfg["threads"] = int(threads)
+    cfg.setdefault("data", {})["dir"] = str(data_dir)
+    return resolve(cfg)
+
+
+def model_runs(p: Plan) -> list[tuple[str, str, int]]:
+    """One run per architecture the report describes: the baseline's, then the first run of
+    every other model name in use. Their resolved configs give the report's layer tables."""
+    out, names = [p.runs(p.baseline.experiment)[0]], {p.baseline.resolved["model"]["name"]}
+    first = {}
+    for key in p.runs():
+        v = p.variant(key[0], key[1])
+        first.setdefault(v.resolved["model"]["name"], key)
+    out += [key for name, key in first.items() if name not in names]
+    return out
+
+
+def dynamic_runs(p: Plan) -> list[tuple[str, str, int]]:
+    """The first run of each dynamic-schedule variant: its resolved schedule is what the
+    report states."""
+    return [(v.experiment, v.name, p.seeds[0]) for v in p.dynamic]
+
+
+def seed_groups(p: Plan, experiment: str) -> list[dict]:
+    """The groups of an experiment's seeds figure (:func:`report.plots.plot_seeds`), in
+    display order: its variants in config order; for the protocol ablation, per re-run
+    variant (in order of first appearance) its own runs under the default reading, then its
+    re-runs under each other reading, a reading keeping one colour throughout.
+    Each group: ``{label, experiment, variant, colour_key}``."""
+    if experiment != p.ablation:
+        return [{"label": v, "experiment": experiment, "variant": v, "colour_key": v}
+                for v in p.experiments[experiment].variants]
+    default = next(iter(p.readings))
+    origins: dict[tuple[str, str], list[Variant]] = {}
+    for v in p.experiments[experiment].variants.values():
+        origins.setdefault(v.origin, []).append(v)
+    groups = []
+    for (origin, name), variants in origins.items():
+        groups.append({"label": f"{name}\n{default}", "experiment": origin, "variant": name, "colour_key": default})
+        groups += [{"label": f"{name}\n{v.reading}", "experiment": experiment, "variant": v.name,
+                    "colour_key": v.reading} for v in variants]
+    return groups
+
+
+def pairing_key(v: Variant) -> str:
+    """Variants with equal keys give their runs of one seed the same initial weights and the
+    same data order (cnnlib draws both from the seed): same model settings, batch size,
+    training data and iterations per epoch. Their runs pair up by seed."""
+    r = v.resolved
+    data = {k: r["data"][k] for k in ("train_limit", "test_limit")}
+    return json.dumps([r["model"], r["batch_size"], data, r["iterations_per_epoch"]], sort_keys=True)
+
+
+def describe(p: Plan) -> dict:
+    """The plan as plain data for the report (JSON-able): experiments in order with their
+    variants, and the special variants."""
+    return {
+        "experiments": [
+            {"key": e.name, "title": e.title, "epochs": e.epochs,
+             "variants": [{"name": v.name, "label": v.label, "origin": list(v.origin) if v.origin else None,
+                           "reading": v.reading, "pairing": pairing_key(v)} for v in e.variants.values()]}
+            for e in p.experiments.values()
+        ],
+        "seeds": list(p.seeds),
+        "baseline": list(p.baseline.key),
+        "dynamic": [list(v.key) for v in p.dynamic],
+        "visual": [*p.visual[0].key, p.visual[1]] if p.visual else None,
+        "architectures": p.architectures,
+        "ablation": p.ablation,
+        "readings": dict(p.readings),
+        "model_runs": [list(k) for k in model_runs(p)],
+        "dynamic_runs": [list(k) for k in dynamic_runs(p)],
+    }
