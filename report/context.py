@@ -257,7 +257,7 @@ def reproduction(reference: dict, runs: list[dict], plan: dict, decided: list[di
 
     facts = {(r["experiment"], r["variant"]): {"parameters": int(float(r["parameters"]))}
              for r in runs if N.number(r.get("parameters")) is not None}
-    claims = [{"quote": v["quote"], "verdict": v["verdict"], "evidence": "; ".join(v["evidence"])}
+    claims = [{"quote": v["quote"], "verdict": v["verdict"], "evidence": " ".join(v["evidence"])}
               for v in C.verdicts(reference.get("claims", []), decided, facts)]
     counts = {k: sum(c["verdict"] == k for c in claims) for k in (C.SUPPORTED, C.CONTRADICTED, C.INCONCLUSIVE,
                                                                     C.NOT_TESTABLE)}
@@ -270,6 +270,7 @@ def reproduction(reference: dict, runs: list[dict], plan: dict, decided: list[di
                         "align": ["l", "p{0.5\\linewidth}", "r", "l"], "rows": definitions},
         "chosen": {column: P.DEFINITIONS[column][q] for column, q in chosen.items()},
         "window": str(DISPLAY_WINDOW),
+        "min_runs": str(P.MIN_RUNS),
         "table": {"head": ["Variant", "2018 loss", "Ours", "95% PI", "", "2018 acc.", "Ours", "95% PI", ""],
                   "align": "lrrrlrrrl", "rows": table, "size": "footnote"},
         "protocols": {"head": ["Reading", "What it changes", "Rows", "Loss inside", "Accuracy inside"],
@@ -298,9 +299,9 @@ def comparisons_table(decided: list[dict]) -> dict:
                      f"{r['n_a']}/{r['n_b']}", f"{N.fixed(r['difference'], d)} {N.bracket(r['ci_low'], r['ci_high'], d)}"
                      if r["ci_low"] is not None else N.fixed(r["difference"], d),
                      {"paired_t": "paired", "welch": "Welch", "fisher": "Fisher"}[r["test"]],
-                     N.p_value(r["p_value"]), N.p_value(r["p_holm"]), r["claim"].replace("_", " ")])
-    return {"head": ["Experiment", "A", "B", "Quantity", "n", "A − B [95% CI]", "Test", "p", "Holm p", "Claim"],
-            "align": "llllrrlrrl", "rows": body, "long": True, "size": "footnote"}
+                     N.p_value(r["p_holm"]), r["claim"].replace("_", " ")])
+    return {"head": ["Experiment", "A", "B", "Quantity", "n", "A − B [95% CI]", "Test", "Holm p", "Claim"],
+            "align": "llllrrlrl", "rows": body, "long": True, "size": "footnote"}
 
 
 # --------------------------------------------------------------------------- the whole context

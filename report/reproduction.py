@@ -7,9 +7,11 @@ every quantity of :data:`workflow.results.SUMMARY_QUANTITIES`).
 
 Every 2018 row is ONE run. So a 2018 value is compared with the 95% *prediction interval
 for a single new run* of the same variant (:func:`report.stats.prediction_interval`:
-``mean +- t(0.975, n-1) * s * sqrt(1 + 1/n)`` over our completed runs, failed ones included:
-a 2018 run could have failed too), not with our mean's confidence interval nor our min-max
-range. A value inside the interval is what a run of ours could plausibly have given.
+``mean +- t(0.975, n-1) * s * sqrt(1 + 1/n)``), not with our mean's confidence interval nor
+our min-max range, over our completed runs in the same mode as the 2018 run (a 2018 run that
+failed to learn against our runs that failed, one that learned against ours that learned: a
+bimodal variant has no single interval), with at least :data:`MIN_RUNS` of them. A value
+inside the interval is what a run of ours could plausibly have given.
 
 What 2018's "loss" and "accuracy" columns are is not written in the report; the candidates
 (:data:`DEFINITIONS`) are computed for every run from its history, and :func:`definition_fit`
@@ -196,16 +198,24 @@ def run_values(runs: Iterable[Mapping], experiment: str, variant: str, quantity:
     return out
 
 
-def check_value(value: float, values: list[float]) -> dict:
+#: Fewest runs whose prediction interval decides anything: with 2, t(0.975, 1) = 12.7 makes an
+#: interval so wide that it "contains" almost any value.
+MIN_RUNS = 3
+
+
+def check_value(value: float, values: list[float], bounds: tuple[float, float] = (0.0, math.inf)) -> dict:
     """A 2018 value against our runs: mean, std, n, the 95% prediction interval for one new
-    run, whether the value is inside it, and the gap in seed standard deviations."""
+    run (clipped to the quantity's ``bounds``: a loss is never negative), whether the value
+    is inside it (None with fewer than :data:`MIN_RUNS` runs), and the gap in seed standard
+    deviations."""
     pi = stats.prediction_interval(values) if len(values) >= 2 else None
     mean = sum(values) / len(values) if values else None
     std = stats.mean_ci(values).std if len(values) >= 2 else None
-    inside = None if pi is None or pi.low is None else pi.low <= value <= pi.high
+    low = None if pi is None or pi.low is None else max(bounds[0], pi.low)
+    high = None if pi is None or pi.high is None else min(bounds[1], pi.high)
+    inside = None if low is None or len(values) < MIN_RUNS else low <= value <= high
     gap = None if mean is None or not std else (value - mean) / std
-    return {"value_2018": value, "n": len(values), "mean": mean, "std": std,
-            "low": None if pi is None else pi.low, "high": None if pi is None else pi.high,
+    return {"value_2018": value, "n": len(values), "mean": mean, "std": std, "low": low, "high": high,
             "inside": inside, "gap_sd": gap}
 
 
@@ -220,7 +230,8 @@ def check_row(ref: Mapping, column: str, runs: list[Mapping], experiment: str, v
     prediction interval). Adds ``mode``, ``of`` (our completed runs) and, when none of ours is in
     that mode, ``inside`` False with no interval."""
     mode = mode_of(ref)
-    c = check_value(ref[column], run_values(runs, experiment, variant, quantity, mode))
+    bounds = (0.0, 1.0) if "accuracy" in quantity else (0.0, math.inf)
+    c = check_value(ref[column], run_values(runs, experiment, variant, quantity, mode), bounds)
     c.update(mode=mode, of=len(run_values(runs, experiment, variant, "test_accuracy")))
     if c["n"] == 0 and c["of"]:
         c["inside"] = False  # 2018's run did what none of ours did

@@ -35,6 +35,13 @@ BETTER = {"test_accuracy": "is more accurate than", "converged_epoch": "converge
           "test_vs_train_accuracy": "has a higher final test accuracy than its training accuracy,"}
 
 
+def _subject(r: dict) -> str:
+    """What is compared: ``A against B (quantity)``, or a variant's test against training accuracy."""
+    if r["variant_a"] == r["variant_b"]:
+        return f"{r['variant_a']}, final test accuracy against the last epoch's training accuracy"
+    return f"{r['variant_a']} against {r['variant_b']} ({WHAT[r['quantity']]})"
+
+
 def comparison_sentence(r: dict) -> str:
     """One decided comparison row as a sentence: a claim only where the row claims it."""
     if r["quantity"] == "failure_rate":
@@ -56,9 +63,9 @@ def comparison_sentence(r: dict) -> str:
             tail = f"more than {str(need)[1:]} seeds per variant would be needed to resolve it"
         else:
             tail = f"about {need} seeds per variant would resolve it"
-        return (f"{r['variant_a']} against {r['variant_b']} ({WHAT[r['quantity']]}): inconclusive with "
-                f"{_runs_compared(r)}: {numbers}; {tail}.")
+        return f"{_subject(r)}: inconclusive with {_runs_compared(r)}: {numbers}; {tail}."
     if r["variant_a"] == r["variant_b"]:
-        return f"{r['variant_a']} {BETTER[r['quantity']]} {numbers}."
+        higher = "above" if r["claim"] == "a_better" else "below"
+        return f"{r['variant_a']}: final test accuracy {higher} the last epoch's training accuracy: {numbers}."
     winner, loser = (r["variant_a"], r["variant_b"]) if r["claim"] == "a_better" else (r["variant_b"], r["variant_a"])
     return f"{winner} {BETTER[r['quantity']]} {loser}: {numbers}."

@@ -78,17 +78,24 @@ def headings(tex: str) -> list[str]:
 
 
 def stranded_headings(ws: list[dict], tex: str, margin: float) -> list[str]:
+    """Numbered headings that start in the last 15% of a page's text area, or that have less
+    than 3 lines of text (or 20% of the text height of content) after them on their page."""
     titles = headings(tex)
     pattern = re.compile(r"^(?:\d+(?:\.\d+)*|[A-Z]) (" + "|".join(re.escape(t) for t in titles) + r")$")
-    problems = []
-    for line in lines(ws):
+    problems, all_lines = [], lines(ws)
+    for i, line in enumerate(all_lines):
         if not pattern.match(line["text"]):
             continue
-        bottom = line["height"] - margin
-        zone = bottom - HEADING_ZONE * (line["height"] - 2 * margin)
+        height = line["height"] - 2 * margin
+        zone = line["height"] - margin - HEADING_ZONE * height
+        after = [x for x in all_lines[i + 1:] if x["page"] == line["page"] and x["y0"] < line["height"] - margin]
+        reach = max((x["y1"] for x in after), default=line["y1"]) - line["y1"]
         if line["y1"] > zone:
             problems.append(f"page {line['page']}: heading {line['text']!r} at y {line['y1']:.0f}, in the last "
                             f"{HEADING_ZONE:.0%} of the text area (below {zone:.0f})")
+        elif len(after) < 3 and reach < 0.2 * height:
+            problems.append(f"page {line['page']}: heading {line['text']!r} is followed by {len(after)} line(s) "
+                            f"on its page; its content starts on the next page")
     return problems
 
 

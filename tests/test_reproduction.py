@@ -343,15 +343,17 @@ def test_check_value_uses_the_prediction_interval_of_one_new_run():
 
 def test_a_failed_2018_run_is_compared_with_our_failed_runs():
     runs = [run("init_std", "std-0.01", s, a, test_loss=l) for s, (a, l) in
-            enumerate([(0.96, 0.13), (0.1135, 2.301), (0.1135, 2.302), (0.95, 0.14), (0.961, 0.12)])]
+            enumerate([(0.96, 0.13), (0.1135, 2.301), (0.1135, 2.302), (0.1135, 2.303), (0.961, 0.12)])]
     failed_2018 = {"experiment": "init_std", "variant": "std-0.01", "loss": 3.257, "accuracy": 0.098}
     c = check_row(failed_2018, "accuracy", runs, "init_std", "std-0.01", "test_accuracy")
-    assert (c["mode"], c["n"], c["of"]) == ("failed", 2, 5) and c["mean"] == pytest.approx(0.1135)
+    assert (c["mode"], c["n"], c["of"]) == ("failed", 3, 5) and c["mean"] == pytest.approx(0.1135)
     c = check_row(failed_2018, "loss", runs, "init_std", "std-0.01", "test_loss")
-    assert c["inside"] is False and c["mean"] == pytest.approx(2.3015)  # 3.257 is worse than our failures
+    assert c["inside"] is False and c["mean"] == pytest.approx(2.302)  # 3.257 is worse than our failures
     learned_2018 = {**failed_2018, "accuracy": 0.966, "loss": 0.13}
     c = check_row(learned_2018, "accuracy", runs, "init_std", "std-0.01", "test_accuracy")
-    assert (c["mode"], c["n"]) == ("learned", 3) and c["mean"] == pytest.approx((0.96 + 0.95 + 0.961) / 3)
+    assert (c["mode"], c["n"]) == ("learned", 2) and c["mean"] == pytest.approx((0.96 + 0.961) / 2)
+    assert c["inside"] is None  # two runs: an interval 12.7 s wide decides nothing
+    assert c["high"] <= 1.0  # an accuracy interval stops at 1
     # none of ours failed: a failed 2018 run is outside
     ok = [run("init_std", "std-0.01", s, 0.95 + s / 1000, test_loss=0.1) for s in range(5)]
     assert check_row(failed_2018, "accuracy", ok, "init_std", "std-0.01", "test_accuracy")["inside"] is False
