@@ -257,7 +257,7 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
             "eval_seconds": eval_seconds,
             "total_seconds": total,
             "train_seconds_per_epoch": train_seconds / max(iteration / iters, 1e-12),
-            # process CPU time of the training iterations: unlike wall time, it does not grow
+            # process CPU time of the training iterations: it grows far less than wall time
             # when other jobs share the cores
             "train_cpu_seconds": train_cpu,
             "train_cpu_seconds_per_epoch": train_cpu / max(iteration / iters, 1e-12),

@@ -410,8 +410,8 @@ def sharing(build_info: dict, runs: list[dict]) -> list[list[str]]:
     if not shares:
         return [["Jobs at once", at_once]]
     share = (f"{N.percent(shares[len(shares) // 2])} of a core (median over {len(shares)} runs; "
-             f"{N.percent(shares[0])} to {N.percent(shares[-1])}): CPU time per epoch in the tables does not "
-             f"depend on how many jobs shared the cores, wall time does")
+             f"{N.percent(shares[0])} to {N.percent(shares[-1])}): the tables give CPU time per epoch, which "
+             f"depends far less than wall time on how many jobs shared the cores")
     return [["Jobs at once", at_once], ["CPU share while training", share]]
 
 
