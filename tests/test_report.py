@@ -125,11 +125,12 @@ def test_claims_follow_comparisons_csv(figures, tmp_path):
               {(r["variant_b"], r["variant_a"], r["quantity"]) for r in rows if r["claim"] == "b_better"}
     assert ("lr-0.05", "lr-0.005", "test_accuracy") in claimed and ("lr-0.05", "lr-0.1", "test_accuracy") in claimed
     assert "lr-0.05 is more accurate than lr-0.005" in md
-    phrases = {"more accurate than": "test_accuracy", "converges faster than": "converged_epoch",
-               "trains faster (CPU time per epoch) than": "cpu_seconds_per_epoch"}
-    better = re.compile(r"(\S+) is (" + "|".join(map(re.escape, phrases)) + r") (\S+?):")
+    from report.sentences import BETTER
+
+    phrases = {phrase: q for q, phrase in BETTER.items() if q != "test_vs_train_accuracy"}
+    better = re.compile(r"(\S+) (" + "|".join(map(re.escape, phrases)) + r") (\S+?):")
     said = [m.groups() for m in better.finditer(md.replace("\\_", "_"))]
-    assert len(said) >= 2, said
+    assert len(said) >= 2 and {phrases[p] for _, p, _ in said} >= {"test_accuracy", "cpu_seconds_per_epoch"}, said
     for winner, phrase, loser in said:  # every claim in the text is a claim of the file
         assert (winner, loser, phrases[phrase]) in claimed, f"claimed without the file: {winner} {phrase} {loser}"
     # and every claim of a sweep's best variant is in the text (other pairs: Appendix B's table)
@@ -142,9 +143,20 @@ def test_claims_follow_comparisons_csv(figures, tmp_path):
     # an inconclusive pair is said to be so, with the seeds that would resolve it, never "no difference"
     assert "inconclusive with 5 seeds" in md and "seeds per variant would" in md
     assert "no difference" not in md.lower().replace("not the same as no difference", "")
+    # the Summary names exactly the claimed ones, and the others as inconclusive
+    summary = md.split("## 5 Summary")[1].split("## A ")[0].replace("\\_", "_")
+    lr = next(line for line in summary.splitlines() if line.startswith("- Learning rate:"))
+    best = best_rows(rows, "learning_rate")
+    better = ", ".join(r["variant_b"] for r in best if r["claim"] == "a_better")
+    open_ = ", ".join(r["variant_b"] for r in best if r["claim"] == "inconclusive")
+    assert f"it is more accurate than {better}" in lr
+    assert (f"against {open_} the data are inconclusive" in lr) == bool(open_)
     # the same data without the planted gap: nothing about lr-0.05 is claimed
     _, flat = render_both(context(figures, tmp_path / "flat"))
     assert "lr-0.05 is more accurate than" not in flat
+    flat_summary = flat.split("## 5 Summary")[1].split("## A ")[0]
+    assert "more accurate than" not in next(line for line in flat_summary.splitlines()
+                                            if line.startswith("- Learning rate:"))
 
 
 def test_a_bimodal_variant_reports_its_failures_and_is_not_averaged(figures, tmp_path):
