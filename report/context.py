@@ -333,7 +333,7 @@ def _dynamic_text(metrics: dict, figure: str, key) -> dict:
             "rule": f"{steps}; otherwise max({sched['floor']:g}, L / {sched['divisor']:g})"}
 
 
-def _ablation(plan: dict, runs: list[dict], summaries: dict) -> dict | None:
+def _ablation(plan: dict, runs: list[dict]) -> dict | None:
     """The protocol ablation: each re-run variant beside its run under the default reading."""
     exp = plan.get("ablation")
     if not exp:
@@ -544,7 +544,7 @@ def build_context(*, plan, summaries, runs, comparisons, gradcheck, stability, r
         "dynamic": dyn,
         "visual": {"figure": figure("conv1"), "digits": ", ".join(str(d) for d in visual["digits"]),
                    "run": f"{vis_exp}/{vis_variant}, seed {vis_seed}", "number": f"3.{sweep_number + 1}"},
-        "ablation": _ablation(plan, runs, summaries),
+        "ablation": _ablation(plan, runs),
         "ablation_figure": figure(f"{plan['ablation']}_seeds") if plan.get("ablation") else "",
         "architectures": architectures,
         "summary": summary,

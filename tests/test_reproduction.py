@@ -1,8 +1,5 @@
 """report/reference_2018.yaml against the 2018 text, and report.reproduction on synthetic summaries."""
 
-import csv
-import io
-import math
 import re
 from pathlib import Path
 

@@ -5,7 +5,6 @@ arithmetic is in the comments), by the textbook formula, or by calling scipy dir
 """
 
 import dataclasses
-import itertools
 import math
 
 import numpy as np
