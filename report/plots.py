@@ -65,12 +65,13 @@ def _draw_mean(ax, c: Curve, colour: str, label: str, with_band: bool = True, st
 
 
 def _subset_note(test: dict) -> str:
-    """'mid-epoch points: N-image test subset' if the test points used different sizes."""
+    """'mid-epoch points: N-image test subset' if the test points used different sizes (two
+    lines: one would run past a sweep figure's edge)."""
     images = test["images"][np.isfinite(test["images"])]
     sizes = np.unique(images)
     if sizes.size < 2:
         return ""
-    return f"mid-epoch points: {int(sizes.min())}-image test subset, epoch ends: {int(sizes.max())}"
+    return f"mid-epoch points: {int(sizes.min())} test images,\nepoch ends: all {int(sizes.max())}"
 
 
 def _seed_count(rows: dict) -> int:
@@ -152,9 +153,13 @@ def _legend(fig, handles, extra=()):
     when a label would not fit half the width."""
     handles = list(handles) + list(extra)
     if handles:
-        longest = max(len(h.get_label()) for h in handles)
-        fig.legend(handles=handles, loc="outside lower center", frameon=False,
-                   ncols=1 if longest > 24 else min(len(handles), 2))
+        import matplotlib
+
+        size = matplotlib.rcParams["font.size"]
+        # a column: its widest label plus the line sample and the gaps (about 4 font sizes)
+        column = max(_text_points(h.get_label(), size) for h in handles) + 4 * size
+        ncols = 2 if len(handles) > 1 and 2 * column < 72 * fig.get_figwidth() - 10 else 1
+        fig.legend(handles=handles, loc="outside lower center", frameon=False, ncols=ncols)
 
 
 # --------------------------------------------------------------------------- plots
@@ -217,10 +222,9 @@ def plot_sweep(summary_csv, curves_csv, accuracy_png, loss_png, title: str, styl
     any_failed = any(not r["learned"] for v in order for r in runs[v])
     n = max((sum(r["learned"] for r in runs[v]) for v in order), default=0)
 
-    def ylabel(quantity):
-        if any_failed:
-            return f"{quantity}\n(line: mean, band: min-max,\nover the runs that learned)"
-        return f"{quantity}\n(line: mean of {n} seeds, band: min-max)"
+    # what line and band are: under the axis, in lines that fit the figure's width
+    how = "line: mean, band: min-max\nover the runs that learned" if any_failed else \
+        f"line: mean, band: min-max of {n} seeds"
 
     def finish(ax, fig, handles, any_dashed, xlabel="epoch", extra=()):
         ax.set_xlabel(xlabel)
@@ -242,9 +246,9 @@ def plot_sweep(summary_csv, curves_csv, accuracy_png, loss_png, title: str, styl
         handles = [mean_or_empty(ax, acc_curves.get(v), v) for v in order if v in acc_curves or runs[v]]
         dashed = any((c.count < c.count.max()).any() for c in acc_curves.values() if c.count.size)
         ax.set_title(_title(title, "test accuracy", st), parse_math=False)
-        ax.set_ylabel(ylabel("test accuracy"))
+        ax.set_ylabel("test accuracy")
         _fit_accuracy_axis(ax, list(acc_curves.values()))
-        finish(ax, fig, handles, dashed, "epoch" + (f"\n({notes})" if notes else ""))
+        finish(ax, fig, handles, dashed, f"epoch\n{how}" + (f"\n{notes}" if notes else ""))
         _save(fig, accuracy_png, st["dpi"])
 
     # training loss: the runs that learned (mean, band), each run that failed (dotted)
@@ -262,10 +266,10 @@ def plot_sweep(summary_csv, curves_csv, accuracy_png, loss_png, title: str, styl
         smooth = ("not smoothed" if windows <= {1}
                   else f"centred moving average\nover {win} iterations, ~1/20 epoch")
         ax.set_title(_title(title, "training loss", st), parse_math=False)
-        ax.set_ylabel(ylabel("training batch loss"))
+        ax.set_ylabel("training batch loss")
         extra = [Line2D([], [], color="black", linestyle=":", linewidth=FAILED_LINE,
                         label="dotted: a run that failed")] if drawn_failed else []
-        finish(ax, fig, handles, dashed, f"epoch\n(loss {smooth})", extra)
+        finish(ax, fig, handles, dashed, f"epoch\n{how}\n(loss {smooth})", extra)
         _save(fig, loss_png, st["dpi"])
     return {v: colour_label(colours[v]) for v in order}
 
@@ -567,7 +571,7 @@ def plot_baseline(curves_csv, png, style: dict | None = None, variant: str | Non
         ax.set_xlabel(xlabel + (f"\n{note}" if note else ""))
         ax.set_title(f"{variant}: mean of {n} seed{'s' if n != 1 else ''}")
         ax.grid(True, alpha=0.3)
-        fig.legend(handles=[h_acc, h_loss], loc="outside lower center", ncols=2, frameon=False)
+        _legend(fig, [h_acc, h_loss])
         return _save(fig, png, st["dpi"])
 
 
@@ -599,7 +603,7 @@ def plot_lr_trace(curves_csv, variant: str, png, style: dict | None = None) -> P
         ax.set_xlabel("iteration" + (f" ({ipe:g} per epoch)" if math.isfinite(ipe) else ""))
         ax.set_title(f"{variant}: learning rate and loss, mean of {n} seed{'s' if n != 1 else ''}")
         ax.grid(True, alpha=0.3)
-        fig.legend(handles=[h_lr, h_loss], loc="outside lower center", ncols=2, frameon=False)
+        _legend(fig, [h_lr, h_loss])
         return _save(fig, png, st["dpi"])
 
 

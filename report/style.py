@@ -49,7 +49,7 @@ DEFAULT_DPI = 150
 # At the default font that is: sweep_accuracy / sweep_loss 8.7 pt, sweep_seeds 8.2 pt,
 # baseline 9.1 pt, lr_trace 7.9 pt, conv1 8.8 pt (4 feature maps: 5 panels wide).
 CURVE_SIZE = (5.2, 3.4)  # inches, baseline and learning-rate figures (printed 5.2 / 4.6 in wide)
-SWEEP_SIZE = (3.3, 3.4)  # inches, each of a sweep's two figures (printed 3.2 in wide)
+SWEEP_SIZE = (3.3, 4.0)  # inches, each of a sweep's two figures (printed 3.2 in wide)
 SEEDS_SIZE = (4.3, 3.8)  # inches, the final accuracy of every run of a sweep (printed 3.9 in wide)
 CONV1_PANEL = 1.0  # inches per panel of the conv1 grid (printed 4.9 in wide)
 DEFAULT_FONT = 9.0  # points
@@ -172,28 +172,59 @@ class _Render:
         return self.rc.__exit__(*exc)
 
 
-#: PNG text key holding the smallest font size (points) of the text a figure shows.
+#: PNG text keys: the smallest font size (points) of the text a figure shows, and how many
+#: of its texts run past the figure's edge (cut off in the image). The layout check reads them.
 MIN_FONT_KEY = "Smallest font size"
+CLIPPED_KEY = "Texts past the edge"
+
+
+def _texts(fig: Figure) -> list:
+    """The texts a drawn figure shows: visible, not empty, tick labels only of the ticks
+    inside their axis' view (matplotlib keeps, but does not draw, the others)."""
+    from matplotlib.text import Text
+
+    texts, hidden = list(fig.findobj(Text)), set()
+    for ax in fig.axes:  # tick labels are made when drawn: ask the axes for them
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            eps = 1e-9 * max(1.0, abs(hi - lo))
+            for locs, labels in ((axis.get_majorticklocs(), axis.get_majorticklabels()),
+                                 (axis.get_minorticklocs(), axis.get_minorticklabels())):
+                for loc, label in zip(locs, labels):
+                    texts.append(label)
+                    if not lo - eps <= loc <= hi + eps:
+                        hidden.add(id(label))
+    unique = {id(t): t for t in texts if id(t) not in hidden}
+    return [t for t in unique.values() if t.get_visible() and t.get_text().strip()]
 
 
 def smallest_font(fig: Figure) -> float:
     """The smallest size, in points at the figure's own size, of any visible, non-empty text."""
-    from matplotlib.text import Text
-
-    texts = list(fig.findobj(Text))
-    for ax in fig.axes:  # tick labels are made when drawn: ask the axes for them
-        texts += ax.get_xticklabels(which="both") + ax.get_yticklabels(which="both")
-    sizes = [t.get_fontsize() for t in texts if t.get_visible() and t.get_text().strip()]
+    sizes = [t.get_fontsize() for t in _texts(fig)]
     return min(sizes) if sizes else float("inf")
 
 
+def clipped_texts(fig: Figure) -> list[str]:
+    """The visible texts that reach past the figure's edge by more than a pixel (drawn first)."""
+    box = fig.bbox
+    out = []
+    for t in _texts(fig):
+        e = t.get_window_extent()
+        if e.x0 < box.x0 - 1 or e.y0 < box.y0 - 1 or e.x1 > box.x1 + 1 or e.y1 > box.y1 + 1:
+            out.append(t.get_text())
+    return out
+
+
 def _save(fig: Figure, png, dpi: float) -> Path:
-    """Save as PNG, byte-identical for the same figure; the smallest font size goes into the
-    PNG's text chunk (:data:`MIN_FONT_KEY`) so that the report's layout check can read it."""
+    """Save as PNG, byte-identical for the same figure; the smallest font size and the number
+    of texts cut off at the edge go into the PNG's text chunks (:data:`MIN_FONT_KEY`,
+    :data:`CLIPPED_KEY`) so that the report's layout check can read them."""
     buf = io.BytesIO()
-    fig.canvas.draw()  # tick labels exist only once drawn
+    fig.draw_without_rendering()  # lays the figure out: tick labels and positions as saved
     size = smallest_font(fig)
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None, MIN_FONT_KEY: f"{size:g}"})
+    clipped = len(clipped_texts(fig))
+    fig.savefig(buf, format="png", dpi=dpi,
+                metadata={"Software": None, MIN_FONT_KEY: f"{size:g}", CLIPPED_KEY: str(clipped)})
     fig.clear()
     return atomic_write_bytes(png, buf.getvalue())
 

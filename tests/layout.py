@@ -7,7 +7,7 @@
 * no numbered section heading sits in the last 15% of a page's text area (a heading never
   ends a page away from its content);
 * every figure's smallest text (recorded in the PNG by :func:`report.style._save`) measures
-  at least 7 pt at the width the .tex prints it.
+  at least 7 pt at the width the .tex prints it, and no text is cut off at a figure's edge.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def stranded_headings(ws: list[dict], tex: str, margin: float) -> list[str]:
 def small_figure_text(tex: str, root: Path, margin: float, page_width: float) -> list[str]:
     from PIL import Image
 
-    from report.style import MIN_FONT_KEY
+    from report.style import CLIPPED_KEY, MIN_FONT_KEY
 
     text_width = (page_width - 2 * margin) / 72  # inches
     problems = []
@@ -114,6 +114,9 @@ def small_figure_text(tex: str, root: Path, margin: float, page_width: float) ->
             dpi = im.info.get("dpi", (72, 72))[0]
             inches = im.size[0] / dpi
             smallest = im.text.get(MIN_FONT_KEY) if hasattr(im, "text") else None
+            clipped = im.text.get(CLIPPED_KEY) if hasattr(im, "text") else None
+        if clipped not in (None, "0"):
+            problems.append(f"{path}: {clipped} text(s) cut off at the figure's edge")
         if smallest is None:
             problems.append(f"{path}: no {MIN_FONT_KEY!r} recorded in the PNG")
             continue

@@ -461,3 +461,24 @@ def test_text_is_at_least_7_points_where_the_report_prints_each_figure():
     for kind, w in width.items():
         assert S.printed_font(kind, w) >= S.MIN_PRINTED_FONT, kind
     assert S.printed_font("sweep_seeds", S.SEEDS_SIZE[0]) == pytest.approx(9 * 0.6 * 6.54 / S.SEEDS_SIZE[0])
+
+
+def test_saved_figures_record_their_smallest_text_and_any_text_cut_off(tmp_path):
+    """What the report's layout check reads from each PNG (tests/layout.py)."""
+    from PIL import Image
+
+    st = S.resolve_style({"font_size": 8})
+    with S._Render(st, "constrained") as fig:
+        ax = fig.add_subplot()
+        ax.plot([0, 1], [0.2, 0.9])
+        ax.set_ylim(0.3, 0.8)  # ticks at -0.2 and 1.2 exist but are not drawn: not counted
+        ax.set_title("fits")
+        S._save(fig, tmp_path / "ok.png", 50)
+    with S._Render(st, "constrained") as fig:
+        ax = fig.add_subplot()
+        ax.plot([0, 1], [0, 1])
+        ax.set_xlabel("a label far wider than the figure " * 6)
+        S._save(fig, tmp_path / "cut.png", 50)
+    with Image.open(tmp_path / "ok.png") as ok, Image.open(tmp_path / "cut.png") as cut:
+        assert ok.text[S.MIN_FONT_KEY] == "8" and ok.text[S.CLIPPED_KEY] == "0"
+        assert cut.text[S.CLIPPED_KEY] == "1"
