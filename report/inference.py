@@ -33,6 +33,7 @@ import itertools
 import math
 
 from report import stats
+from report.numbers import number
 from workflow.results import COMPARISON_COLUMNS, learned as _learned
 
 ALPHA = 0.05
@@ -43,14 +44,6 @@ HIGHER_IS_BETTER = {"test_accuracy": True, "failure_rate": False, "converged_epo
                     "cpu_seconds_per_epoch": False, "test_vs_train_accuracy": True}
 #: The run quantity each row quantity reads (the failure rate is counted, not read).
 _READS = {"test_vs_train_accuracy": ("test_accuracy", "train_accuracy_epoch")}
-
-
-def number(value) -> float | None:
-    """A CSV cell or number as a finite float; '', None and non-finite values -> None."""
-    if value is None or value == "":
-        return None
-    v = float(value)
-    return v if math.isfinite(v) else None
 
 
 def learned(row: dict) -> bool:

@@ -363,9 +363,3 @@ def explanation_sentence(e: Mapping, readings: Mapping[str, str]) -> str:
 
 def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _fmt(value, digits: int = 3) -> str:
-    if value is None:
-        return "?"
-    return f"{value:.{digits}g}"
