@@ -56,7 +56,36 @@ def markdown_escape(text) -> str:
     return _MD_RE.sub(r"\\\1", str(text))
 
 
+_SOFT_BREAK_AFTER = "/=,:"
+
+
+def latex_verbatim(text) -> str:
+    """A line of code (a command, a path) as a typewriter paragraph that fits the page.
+
+    Escaped once, character by character; a line may break at a space or after ``/ = , :``,
+    and between any two other characters only when a token is longer than a line (penalty).
+    """
+    text = str(text)
+    out = []
+    for i, c in enumerate(text):
+        out.append(latex_escape(c))
+        following = text[i + 1] if i + 1 < len(text) else " "
+        if c == " " or following == " ":
+            continue
+        out.append(r"\allowbreak{}" if c in _SOFT_BREAK_AFTER else r"\penalty1000\hskip0pt{}")
+    return r"\begin{flushleft}\ttfamily\small " + "".join(out) + r"\end{flushleft}"
+
+
+def markdown_verbatim(text) -> str:
+    """A line of code as a fenced block, its fence longer than any run of backticks in it."""
+    text = str(text)
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{text}\n{fence}"
+
+
 ESCAPE = {"tex": latex_escape, "md": markdown_escape}
+VERBATIM = {"tex": latex_verbatim, "md": markdown_verbatim}
 TEMPLATE = {"tex": "report.tex.j2", "md": "report.md.j2"}
 
 
@@ -98,6 +127,7 @@ def environment(template_dir: str | os.PathLike, fmt: str) -> jinja2.Environment
         comment_start_string="((=", comment_end_string="=))",
     )
     env.filters["raw"] = Raw  # ``value | raw``: already markup, printed as is
+    env.filters["verbatim"] = lambda value: markupsafe.Markup(VERBATIM[fmt](value))
     env.filters["escape_for"] = lambda value: markupsafe.Markup(ESCAPE[fmt](value))
     env.globals["fmt"] = fmt
     return env

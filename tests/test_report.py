@@ -61,7 +61,7 @@ def figures(tmp_path_factory):
     return root, {n: "report/figures/plot.png" for n in names}
 
 
-def context(figures, tmp_path, overrides=None, title=None, data=None):
+def context(figures, tmp_path, overrides=None, title=None, data=None, command="snakemake"):
     """The context of synthetic results (``synthetic.results``; ``data`` to reuse some)."""
     root, figs = figures
     cfg = config()
@@ -77,7 +77,7 @@ def context(figures, tmp_path, overrides=None, title=None, data=None):
                     "naive_loss": "nan", "naive_finite": "False"}],
         reference=yaml.safe_load((REPO / "report/reference_2018.yaml").read_text()),
         build_info={"environment": {"Python": "3.11"}, "commit": "abc123", "dirty": False, "config_hash": "h",
-                    "command": "snakemake", "results_date": "2026-11-27T10:00:00+00:00"},
+                    "command": command, "results_date": "2026-11-27T10:00:00+00:00"},
         figures=figs,
         visual={"digits": [0, 1, 2, 3]},
         models=[run_metrics(p, k) for k in p["model_runs"]],
@@ -219,6 +219,23 @@ def test_pdf_prints_injected_title_literally_and_is_reproducible(tex, figures, t
     assert "root:" not in text  # /etc/passwd was not read
     for title in SECTIONS:
         assert title in text
+
+
+def test_a_long_command_wraps_inside_the_page(tex, figures, tmp_path):
+    """The recorded command is the user's: a long path or an unbroken token still wraps."""
+    from layout import _margin, outside_text_area, words
+
+    root, _ = figures
+    command = ("snakemake --cores 4 --configfile config/quick.yaml --config mnist_dir=/check/work/"
+               + "deep_folder/" * 12 + "mnist report.title=" + "x" * 140 + " --rerun-triggers mtime")
+    tex, md = render_both(context(figures, tmp_path, command=command))
+    (root / "report.tex").write_text(tex)
+    build_pdf(root / "report.tex", tmp_path / "long.pdf", 1_790_000_000)
+    ws = words(tmp_path / "long.pdf")
+    assert outside_text_area(ws, _margin(tex)) == []
+    printed = "".join(w["text"] for w in ws)
+    assert command.replace(" ", "") in printed  # all of it, in order, nothing dropped
+    assert f"\n{command}\n" in md
 
 
 def test_latex_error_shows_the_relevant_lines(tex, tmp_path):
