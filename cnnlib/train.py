@@ -165,6 +165,7 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
     evals = {"iteration": [], "epoch": [], "test_loss": [], "test_accuracy": [], "images": []}
     epoch_rows = []
     train_seconds = eval_seconds = train_cpu = 0.0
+    iteration_cpu = []  # process CPU time of each training iteration
     recent = deque(maxlen=cfg["loss_window"])
     status, diverged_at = "completed", None
     bar = _Progress(epochs, iters, enabled=progress)
@@ -214,7 +215,8 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
                 model.backward(loss_fn.backward(), need_input_grad=False)
                 opt.step()
                 train_seconds += time.perf_counter() - t0
-                train_cpu += time.process_time() - c0
+                iteration_cpu.append(time.process_time() - c0)
+                train_cpu += iteration_cpu[-1]
                 recent.append(loss)
                 epoch_losses.append(loss)
                 epoch_correct += correct
@@ -260,7 +262,10 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
             # process CPU time of the training iterations: it grows far less than wall time
             # when other jobs share the cores
             "train_cpu_seconds": train_cpu,
-            "train_cpu_seconds_per_epoch": train_cpu / max(iteration / iters, 1e-12),
+            # per epoch: the median iteration's CPU time times the iterations of an epoch, so
+            # that the first iterations (warm-up) and those right after a switch to another job
+            # (cold caches) do not count; it changes little with how many jobs share the cores
+            "train_cpu_seconds_per_epoch": float(np.median(iteration_cpu)) * iters if iteration_cpu else None,
             "finished_utc": finished.isoformat(),
         },
         "epochs": epoch_rows,

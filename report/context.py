@@ -405,8 +405,8 @@ def sharing(build_info: dict, runs: list[dict]) -> list[list[str]]:
                    f"thread{'s' if threads != 1 else ''} each) on {build_info['environment'].get('Cores', '?')} cores")
     else:
         at_once = "a cluster executor: jobs on the cluster's nodes"
-    shares = sorted(c / w for r in runs if (c := N.number(r.get("cpu_seconds_per_epoch")))
-                    and (w := N.number(r.get("seconds_per_epoch"))))
+    shares = sorted(c / w for r in runs if (c := N.number(r.get("train_cpu_seconds")))
+                    and (w := N.number(r.get("train_seconds"))))
     if not shares:
         return [["Jobs at once", at_once]]
     share = (f"{N.percent(shares[len(shares) // 2])} of a core (median over {len(shares)} runs; "

@@ -40,7 +40,7 @@ def metrics(acc, status="completed", train_loss=0.2, seconds=10.0, epochs=3, par
                   "train_loss": train_loss, "epochs_completed": epochs if done else 0, "iterations": 100 * epochs,
                   "train_accuracy_epoch_mean": acc - 0.01 if done else None},
         "time": {"train_seconds": seconds, "train_seconds_per_epoch": seconds / epochs, "eval_seconds": 1.0,
-                 "total_seconds": seconds + 1, "train_cpu_seconds_per_epoch": seconds / epochs * 0.98,
+                 "train_cpu_seconds": seconds * 0.97, "total_seconds": seconds + 1, "train_cpu_seconds_per_epoch": seconds / epochs * 0.98,
                  "finished_utc": "2026-11-27T10:00:00+00:00"},
         "model": {"name": model, "parameters": params},
         "config": {"epochs": epochs},

@@ -213,3 +213,25 @@ def test_unreadable_mnist_folder_is_a_dataset_error(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "is_file", denied)  # what a folder without permissions gives (not as root)
     with pytest.raises(DatasetError, match="cannot be read"):
         load_mnist(tmp_path)
+
+
+def test_cpu_time_per_epoch_ignores_an_interrupted_iteration(mnist, tmp_path, monkeypatch):
+    """One iteration that pays for a switch to another job (here 1 s of CPU) leaves the CPU time
+    per epoch at the typical iteration's cost times the iterations; the total keeps it."""
+    import types
+
+    import cnnlib.train as train_mod
+
+    state = {"calls": 0, "now": 0.0}
+
+    def process_time():
+        state["calls"] += 1
+        if state["calls"] % 2 == 0:  # the end of an iteration
+            state["now"] += 1.0 if state["calls"] == 6 else 0.001  # the 3rd iteration is slow
+        return state["now"]
+
+    monkeypatch.setattr(train_mod, "time", types.SimpleNamespace(perf_counter=train_mod.time.perf_counter,
+                                                                 process_time=process_time))
+    m = run({**SMALL, "epochs": 1}, tmp_path, data=mnist, progress=False)
+    assert m["time"]["train_cpu_seconds"] == pytest.approx(1.0 + 9 * 0.001)
+    assert m["time"]["train_cpu_seconds_per_epoch"] == pytest.approx(10 * 0.001)

@@ -58,7 +58,7 @@ SUMMARY_QUANTITIES: dict[str, str] = {
     "converged_epoch": f"epoch of the first test evaluation at {CONVERGED_SHARE:.0%} of the final accuracy",
     "train_seconds": "training time (wall clock)",
     "seconds_per_epoch": "training time per epoch (wall clock)",
-    "cpu_seconds_per_epoch": "training CPU time per epoch (process CPU)",
+    "cpu_seconds_per_epoch": "training CPU time per epoch (process CPU: median iteration x iterations)",
 }
 
 
@@ -87,7 +87,7 @@ CURVE_NUMBERS = ("iteration", "epoch", "loss", "accuracy", "lr", "images")
 
 RUNS_COLUMNS = [
     "experiment", "variant", "seed", "status", "diverged_at_iteration", "test_accuracy", "test_loss",
-    "train_loss", "epochs_completed", "iterations", "train_seconds", "eval_seconds", "total_seconds",
+    "train_loss", "epochs_completed", "iterations", "train_seconds", "train_cpu_seconds", "eval_seconds", "total_seconds",
     "parameters", "model", "finished_utc",
 ] + [q for q in SUMMARY_QUANTITIES if q not in ("test_accuracy", "test_loss", "train_loss", "train_seconds")]
 

@@ -140,6 +140,7 @@ def run_row(experiment: str, variant: str, seed: int, m: dict, quantities: dict 
         "test_accuracy": final["test_accuracy"], "test_loss": final["test_loss"],
         "train_loss": final["train_loss"], "epochs_completed": final["epochs_completed"],
         "iterations": final["iterations"], "train_seconds": t["train_seconds"],
+        "train_cpu_seconds": t.get("train_cpu_seconds"),
         "eval_seconds": t["eval_seconds"], "total_seconds": t["total_seconds"],
         "parameters": m["model"]["parameters"], "model": m["model"]["name"],
         "finished_utc": t["finished_utc"],
