@@ -8,10 +8,14 @@ per epoch.
 
     python benchmarks/cores_time.py [--mnist DIR] [--configfile config/quick.yaml] [--iterations N]
 
-Target: the reported (CPU) times change by less than 20% between the two. The quick profile's
-epochs are 10 iterations (about 0.03 s): at that size a variant's CPU time per epoch varies by
-some 30% from run to run on its own (warm-up, cache misses after a switch); ``--iterations N``
-runs the quick profile with N iterations per epoch to measure above that noise.
+The ``--cores 2`` run is made twice: how much a variant's time moves between two identical
+runs is the noise floor any comparison has to be read against.
+
+Target: the reported (CPU) times change by less than 20% between the two, all variants
+together and per variant (or, per variant, by no more than between the two identical runs).
+The quick profile's epochs are 10 iterations (about 0.02 s of CPU): at that size a variant's
+time moves by 20-40% between identical runs on this machine; ``--iterations N`` runs the quick
+profile with N iterations per epoch to measure above that noise.
 """
 
 from __future__ import annotations
@@ -73,25 +77,33 @@ def main() -> int:
                                                   f"data: {{train_limit: {100 * args.iterations}}}}}\n")
             configs.append(str(work / "iterations.yaml"))
         two = run(work, 2, args.mnist, configs, Path(args.results))
+        again = run(work, 2, args.mnist, configs, Path(args.results))
         four = run(work, 4, args.mnist, configs, Path(args.results))
-    cpu, wall = [], []
-    print(f"{'variant':36s} {'CPU s/epoch':>22s} {'wall s/epoch':>22s}")
-    print(f"{'':36s} {'--cores 2':>10s} {'--cores 4':>11s} {'--cores 2':>10s} {'--cores 4':>11s}")
+    print(f"{'variant':36s} {'CPU s/epoch':>34s} {'wall s/epoch':>22s}")
+    print(f"{'':36s} {'--cores 2':>10s} {'again':>11s} {'--cores 4':>11s} {'--cores 2':>10s} {'--cores 4':>11s}")
     for key in sorted(two):
-        (c2, w2), (c4, w4) = two[key], four[key]
-        cpu.append(c4 / c2)
-        wall.append(w4 / w2)
-        print(f"{'/'.join(key):36s} {c2:10.4f} {c4:11.4f} {w2:10.4f} {w4:11.4f}")
-    worst = max(abs(r - 1) for r in cpu)
-    total = sum(four[k][0] for k in two) / sum(two[k][0] for k in two)
-    print(f"all variants together: CPU s/epoch changes by {total - 1:+.0%}, wall s/epoch by "
-          f"{sum(four[k][1] for k in two) / sum(two[k][1] for k in two) - 1:+.0%}")
-    print(f"ratio --cores 4 / --cores 2 over {len(cpu)} variants: CPU median {statistics.median(cpu):.2f} "
+        print(f"{'/'.join(key):36s} {two[key][0]:10.4f} {again[key][0]:11.4f} {four[key][0]:11.4f} "
+              f"{two[key][1]:10.4f} {four[key][1]:11.4f}")
+
+    def ratios(a, b, i=0):
+        return [b[k][i] / a[k][i] for k in sorted(a)]
+
+    def together(a, b, i=0):
+        return sum(b[k][i] for k in a) / sum(a[k][i] for k in a) - 1
+
+    cpu, noise, wall = ratios(two, four), ratios(two, again), ratios(two, four, 1)
+    print(f"all variants together, --cores 4 against --cores 2: CPU s/epoch {together(two, four):+.0%}, "
+          f"wall s/epoch {together(two, four, 1):+.0%}; --cores 2 run twice: CPU {together(two, again):+.0%}")
+    print(f"per variant, ratio --cores 4 / --cores 2: CPU median {statistics.median(cpu):.2f} "
           f"(range {min(cpu):.2f}-{max(cpu):.2f}), wall median {statistics.median(wall):.2f} "
           f"(range {min(wall):.2f}-{max(wall):.2f})")
-    print(f"largest change of the reported (CPU) time: {worst:.0%}; target < {args.target:.0%}: "
-          f"{'PASS' if worst < args.target else 'FAIL'}")
-    return 0 if worst < args.target else 1
+    print(f"per variant, noise floor (--cores 2 run twice): CPU range {min(noise):.2f}-{max(noise):.2f}")
+    worst, floor = max(abs(r - 1) for r in cpu), max(abs(r - 1) for r in noise)
+    total = abs(together(two, four))
+    ok = total < args.target and worst < max(args.target, floor)
+    print(f"reported (CPU) time: all together {total:.0%}, largest per variant {worst:.0%} (noise floor {floor:.0%}); "
+          f"target < {args.target:.0%} (per variant: or within the noise floor): {'PASS' if ok else 'FAIL'}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

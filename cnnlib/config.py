@@ -35,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "eval": {
         "per_epoch": 5,  # test evaluations per epoch (the last one is at epoch end)
         "subset": 2000,  # intermediate evaluations use this fixed test subset (None: all)
-        "batch_size": 1000,
+        "batch_size": 100,  # images per forward pass (100: the work arrays stay in cache)
     },
     "data": {
         "dir": "resources/mnist",
@@ -48,6 +48,33 @@ DEFAULTS: dict[str, Any] = {
         "pixel_shift": 0.5,
     },
 }
+
+
+#: The model settings each model's builder reads (cnnlib.models.MODELS); the others are
+#: resolved for every model but change nothing (``hidden`` of the CNN, for instance).
+MODEL_SETTINGS = {"reference_cnn": ("init_std", "linear_init_std"), "mlp": ("init_std", "hidden")}
+
+
+def training_identity(cfg: dict) -> str:
+    """A key that two resolved configs share when they train the same numbers.
+
+    Canonical JSON of ``cfg`` without what does not change a number: ``data.dir`` (the
+    same files may lie anywhere), the model settings its builder does not read
+    (:data:`MODEL_SETTINGS`), and ``linear_init_std: None`` of the CNN spelled out as the
+    ``init_std`` it stands for. Numbers compare by their JSON text: ``1`` and ``1.0`` differ
+    (conservative: such runs are trained twice, never wrongly shared).
+    """
+    import json
+
+    cfg = copy.deepcopy(cfg)
+    cfg["data"].pop("dir", None)
+    model = cfg["model"]
+    kept = MODEL_SETTINGS.get(model["name"])
+    if kept is not None:
+        cfg["model"] = {"name": model["name"], **{k: model[k] for k in kept}}
+        if model["name"] == "reference_cnn" and cfg["model"]["linear_init_std"] is None:
+            cfg["model"]["linear_init_std"] = model["init_std"]
+    return json.dumps(cfg, sort_keys=True, separators=(",", ":"))
 
 
 class ConfigError(ValueError):

@@ -116,6 +116,27 @@ def check_run(folder) -> dict:
     return metrics
 
 
+def copy_run(source, dest, config: dict, source_name: str) -> dict:
+    """Make the run in ``source`` (checked first) the run of ``config`` in ``dest``.
+
+    For a run whose settings train exactly the numbers of a finished one
+    (:func:`cnnlib.config.training_identity`): ``weights.npz`` and ``history.json`` are
+    copied byte for byte, ``metrics.json`` gets ``config`` as its config and ``copied_from:
+    source_name``, a new checksum, and is written last. Every write is atomic. Returns the
+    new metrics.
+    """
+    from cnnlib.io import atomic_write_bytes, write_json
+
+    source, dest = Path(source), Path(dest)
+    metrics = check_run(source)
+    for name in ("weights.npz", "history.json"):
+        atomic_write_bytes(dest / name, (source / name).read_bytes())
+    metrics = {**metrics, "config": config, "copied_from": source_name}
+    metrics["checksum"] = checksum(metrics)
+    write_json(dest / "metrics.json", metrics)
+    return metrics
+
+
 def read_history(folder) -> dict:
     """The run's parsed history.json, after :func:`check_run`."""
     check_run(folder)

@@ -515,7 +515,8 @@ def build_context(*, plan, summaries, runs, comparisons, gradcheck, stability, r
                       + f", pixels are {pixel_formula(cfg['data'])}.")
     protocol["others"] = others
 
-    total_seconds = sum(float(r["total_seconds"]) for r in runs)
+    trained = [r for r in runs if not r.get("copied_from")]
+    total_seconds = sum(float(r["total_seconds"]) for r in trained)
     date = build_info["results_date"]
     base_exp, base_variant = plan["baseline"]
     base = by_key[base_exp]
@@ -558,7 +559,9 @@ def build_context(*, plan, summaries, runs, comparisons, gradcheck, stability, r
                 ["Commit", f"{build_info['commit']} (uncommitted changes: {'yes' if build_info['dirty'] else 'no'})"],
                 ["Config hash", build_info["config_hash"]],
                 ["Results date", build_info["results_date"]],
-                ["Runs", f"{len(runs)}, total compute {total_seconds / 60:.1f} min"],
+                ["Runs", f"{len(runs)}, total compute {total_seconds / 60:.1f} min"
+                         + (f" ({len(runs) - len(trained)} copied: same settings as another run)"
+                            if len(trained) < len(runs) else "")],
             ]},
             "command": build_info["command"],
             "runs": {"head": ["Experiment", "Variant", "Seed", "Status", "Test accuracy", "Time (s)"],

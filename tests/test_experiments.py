@@ -9,7 +9,9 @@ import yaml
 from conftest import REPO
 from workflow.codehash import code_hash
 from workflow.configcheck import ConfigSizeError, check_config_size, check_mnist_dir
-from workflow.experiments import ConfigError, describe, dynamic_runs, model_runs, plan, run_settings, value_name
+from cnnlib.config import resolve, training_identity
+from workflow.experiments import (ConfigError, describe, dynamic_runs, model_runs, plan, run_settings, shared_runs,
+                                  value_name)
 from workflow.results import RUN_FILES, SUMMARY_COLUMNS, Layout, column, figures
 
 
@@ -113,6 +115,33 @@ def test_seed_groups_of_a_sweep_and_of_the_ablation(cfg):
         ("baseline", "baseline", "framework"), ("protocol", "baseline-every_layer", "every_layer"),
         ("protocol", "baseline-uncentred", "uncentred")]
     assert groups[3]["label"] == "std-0.01\nframework" and len(groups) == 4 * 3
+
+
+def test_training_identity_equates_only_runs_that_train_the_same_numbers():
+    base = resolve({"model": {"init_std": 0.1, "linear_init_std": 0.1}, "data": {"dir": "a"}})
+    same = [{"model": {"init_std": 0.1, "linear_init_std": None}, "data": {"dir": "elsewhere"}},
+            {"model": {"init_std": 0.1, "linear_init_std": 0.1, "hidden": [64]}}]  # the CNN reads no hidden
+    differ = [{"model": {"init_std": 0.1, "linear_init_std": 0.2}}, {"model": {"init_std": 0.2}},
+              {"model": {"init_std": 0.1, "linear_init_std": 0.1}, "seed": 1},
+              {"model": {"init_std": 0.1, "linear_init_std": 0.1}, "eval": {"batch_size": 500}},
+              {"model": {"name": "mlp", "init_std": 0.1}}]
+    for c in same:
+        assert training_identity(resolve(c)) == training_identity(base), c
+    for c in differ:
+        assert training_identity(resolve(c)) != training_identity(base), c
+    mlp = resolve({"model": {"name": "mlp", "hidden": [256]}})
+    assert training_identity(mlp) != training_identity(resolve({"model": {"name": "mlp", "hidden": [64]}}))
+    assert training_identity(mlp) == training_identity(resolve({"model": {"name": "mlp", "hidden": [256],
+                                                                          "linear_init_std": 0.3}}))
+
+
+def test_runs_with_the_same_settings_are_shared(cfg):
+    p = plan(cfg)
+    shared = shared_runs(p, 1, "resources/mnist")
+    assert shared == {**{("momentum", "momentum-0.9", s): ("weight_decay", "wd-0.0005", s) for s in p.seeds},
+                      **{("protocol", "std-0.1-every_layer", s): ("init_std", "std-0.1", s) for s in p.seeds}}
+    cfg["experiments"]["momentum"]["settings"]["epochs"] = 4  # no longer the same runs
+    assert not any(k[0] == "momentum" for k in shared_runs(plan(cfg), 1, "resources/mnist"))
 
 
 def test_layout_paths_and_patterns():

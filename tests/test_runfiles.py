@@ -31,6 +31,27 @@ def damaged(folder, name, reason):
     assert reason in str(err.value) and str(folder / name) in str(err.value)
 
 
+def test_copy_run_copies_checked_files_under_the_new_config(good_run, tmp_path):
+    from cnnlib.runfiles import copy_run
+
+    source = check_run(good_run)
+    config = {**source["config"], "model": {**source["config"]["model"], "linear_init_std": None}}
+    m = copy_run(good_run, tmp_path / "copy", config, "runs/a/b/seed-0")
+    assert check_run(tmp_path / "copy") == m
+    assert m["config"] == config and m["copied_from"] == "runs/a/b/seed-0" and m["final"] == source["final"]
+    for name in ("history.json", "weights.npz"):
+        assert (tmp_path / "copy" / name).read_bytes() == (good_run / name).read_bytes()
+
+
+def test_copy_run_refuses_a_damaged_source(copy, tmp_path):
+    from cnnlib.runfiles import copy_run
+
+    (copy / "history.json").write_text("{}")
+    with pytest.raises(RunFileError, match="history.json"):
+        copy_run(copy, tmp_path / "dest", {}, "x")
+    assert not (tmp_path / "dest").exists()
+
+
 def test_a_real_run_checks_out(good_run):
     m = check_run(good_run)
     assert m["status"] == "completed" and set(m["files"]) == {"history.json", "weights.npz"}

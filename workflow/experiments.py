@@ -23,7 +23,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from cnnlib.config import DEFAULTS, ConfigError as RunConfigError, resolve
+from cnnlib.config import DEFAULTS, ConfigError as RunConfigError, resolve, training_identity
 
 #: Variant names become folder names and report labels.
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -282,6 +282,27 @@ def run_settings(variant: Variant, seed: int, threads: int, data_dir: str) -> di
     cfg["threads"] = int(threads)
     cfg.setdefault("data", {})["dir"] = str(data_dir)
     return resolve(cfg)
+
+
+def shared_runs(p: Plan, threads: int, data_dir: str) -> dict[tuple[str, str, int], tuple[str, str, int]]:
+    """``{run: earlier run}`` for every run whose settings train exactly the numbers of an
+    earlier run of the plan (:func:`cnnlib.config.training_identity`; plan order, so the
+    earlier run is the one in the experiment listed first). Such a run is trained once: the
+    workflow copies the earlier run's files (:func:`cnnlib.runfiles.copy_run`).
+
+    In the default config: ``momentum-0.9`` is ``wd-0.0005`` (both the baseline's settings
+    for 3 epochs), and the protocol ablation's ``std-0.1-every_layer`` is ``std-0.1`` (the
+    linear layer's 0.1 is the swept 0.1).
+    """
+    first: dict[str, tuple[str, str, int]] = {}
+    out = {}
+    for key in p.runs():
+        identity = training_identity(run_settings(p.variant(key[0], key[1]), key[2], threads, data_dir))
+        if identity in first:
+            out[key] = first[identity]
+        else:
+            first[identity] = key
+    return out
 
 
 def model_runs(p: Plan) -> list[tuple[str, str, int]]:

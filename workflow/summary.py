@@ -143,6 +143,6 @@ def run_row(experiment: str, variant: str, seed: int, m: dict, quantities: dict 
         "train_cpu_seconds": t.get("train_cpu_seconds"),
         "eval_seconds": t["eval_seconds"], "total_seconds": t["total_seconds"],
         "parameters": m["model"]["parameters"], "model": m["model"]["name"],
-        "finished_utc": t["finished_utc"],
+        "finished_utc": t["finished_utc"], "copied_from": m.get("copied_from", ""),
     }
     return {k: row[k] for k in RUNS_COLUMNS}

@@ -20,6 +20,7 @@ from workflow.experiments import (
     plan,
     run_settings,
     seed_groups,
+    shared_runs,
 )
 from workflow.jobs import prepare_jobs
 from workflow.provenance import command_line, git_state
@@ -69,6 +70,18 @@ def run_config(wildcards):
     return run_settings(
         variant, wildcards.seed, config["threads"], Path(MNIST_MANIFEST).parent
     )
+
+
+# runs that train exactly the numbers of an earlier run: trained once, then copied
+SHARED = shared_runs(PLAN, config["threads"], Path(MNIST_MANIFEST).parent)
+
+
+def same_run(wildcards):
+    """The files of the earlier run this run copies ([] for a run that trains)."""
+    key = (wildcards.experiment, wildcards.variant, int(wildcards.seed))
+    if key not in SHARED:
+        return []
+    return [R.run_file(name, *SHARED[key]) for name in ("metrics.json", "history.json", "weights.npz")]
 
 
 def run_minutes(wildcards):

@@ -34,6 +34,7 @@ if MAIN_PROCESS and not os.environ.get(FORCED_ENV):
 rule train:
     input:
         data=ancient(MNIST_MANIFEST),
+        same=same_run,
     output:
         metrics=R.run_file("metrics.json"),
         history=R.run_file("history.json"),

@@ -1,8 +1,12 @@
-"""Train one run (one variant, one seed) with cnnlib; progress and a summary go to the log."""
+"""Train one run (one variant, one seed) with cnnlib; progress and a summary go to the log.
+
+A run whose settings train exactly the numbers of an earlier run (``input.same``: that run's
+files; workflow.experiments.shared_runs) is not trained again: its files are copied."""
 
 from contextlib import redirect_stderr
 from pathlib import Path
 
+from cnnlib.runfiles import copy_run
 from cnnlib.train import run
 from workflow.jobs import exit_when_workflow_gone
 
@@ -10,7 +14,13 @@ with open(snakemake.log[0], "w") as log, redirect_stderr(log):  # per-epoch line
     exit_when_workflow_gone(log)
     settings = dict(snakemake.params.run)
     settings["data"] = {**settings["data"], "dir": str(Path(snakemake.input.data).parent)}
-    metrics = run(settings, Path(snakemake.output.metrics).parent, progress=True)
+    out = Path(snakemake.output.metrics).parent
+    if snakemake.input.same:
+        source = Path(snakemake.input.same[0]).parent
+        metrics = copy_run(source, out, settings, str(source))
+        print(f"same settings as {source}: its files copied, not trained again", file=log)
+    else:
+        metrics = run(settings, out, progress=True)
     final = metrics["final"]
     if metrics["status"] == "completed":
         print(
