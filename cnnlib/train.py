@@ -195,7 +195,7 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
                 idx = order[it * bs : (it + 1) * bs]
                 xb = scale_images(train_x[idx], *pixels)
                 yb = train_y[idx]
-                lr = schedule(iteration, epoch, float(np.mean(recent)) if recent else math.inf)
+                lr = schedule(iteration, epoch, math.fsum(recent) / len(recent) if recent else math.inf)
                 opt.lr = lr
                 opt.zero_grad()
                 logits = model.forward(xb)

@@ -138,10 +138,13 @@ def test_training_identity_equates_only_runs_that_train_the_same_numbers():
 def test_runs_with_the_same_settings_are_shared(cfg):
     p = plan(cfg)
     shared = shared_runs(p, 1, "resources/mnist")
-    assert shared == {**{("momentum", "momentum-0.9", s): ("weight_decay", "wd-0.0005", s) for s in p.seeds},
+    assert shared == {**{("weight_decay", "wd-0.0005", s): ("momentum", "momentum-0.9", s) for s in p.seeds},
                       **{("protocol", "std-0.1-every_layer", s): ("init_std", "std-0.1", s) for s in p.seeds}}
+    # the config's order does not decide which run trains (an override may reorder the keys)
+    cfg["experiments"] = dict(reversed(list(cfg["experiments"].items())))
+    assert shared_runs(plan(cfg), 1, "resources/mnist") == shared
     cfg["experiments"]["momentum"]["settings"]["epochs"] = 4  # no longer the same runs
-    assert not any(k[0] == "momentum" for k in shared_runs(plan(cfg), 1, "resources/mnist"))
+    assert not any(k[0] == "weight_decay" for k in shared_runs(plan(cfg), 1, "resources/mnist"))
 
 
 def test_layout_paths_and_patterns():

@@ -285,18 +285,19 @@ def run_settings(variant: Variant, seed: int, threads: int, data_dir: str) -> di
 
 
 def shared_runs(p: Plan, threads: int, data_dir: str) -> dict[tuple[str, str, int], tuple[str, str, int]]:
-    """``{run: earlier run}`` for every run whose settings train exactly the numbers of an
-    earlier run of the plan (:func:`cnnlib.config.training_identity`; plan order, so the
-    earlier run is the one in the experiment listed first). Such a run is trained once: the
-    workflow copies the earlier run's files (:func:`cnnlib.runfiles.copy_run`).
+    """``{run: trained run}`` for every run whose settings train exactly the numbers of
+    another run of the plan (:func:`cnnlib.config.training_identity`). Of such runs the first
+    in sorted (experiment, variant, seed) order is trained - sorted, so that the choice never
+    depends on the order of the config's keys (a config override may reorder them) - and the
+    workflow copies its files for the others (:func:`cnnlib.runfiles.copy_run`).
 
-    In the default config: ``momentum-0.9`` is ``wd-0.0005`` (both the baseline's settings
+    In the default config: ``wd-0.0005`` is ``momentum-0.9`` (both the baseline's settings
     for 3 epochs), and the protocol ablation's ``std-0.1-every_layer`` is ``std-0.1`` (the
     linear layer's 0.1 is the swept 0.1).
     """
     first: dict[str, tuple[str, str, int]] = {}
     out = {}
-    for key in p.runs():
+    for key in sorted(p.runs()):
         identity = training_identity(run_settings(p.variant(key[0], key[1]), key[2], threads, data_dir))
         if identity in first:
             out[key] = first[identity]

@@ -81,7 +81,10 @@ def same_run(wildcards):
     key = (wildcards.experiment, wildcards.variant, int(wildcards.seed))
     if key not in SHARED:
         return []
-    return [R.run_file(name, *SHARED[key]) for name in ("metrics.json", "history.json", "weights.npz")]
+    return [
+        R.run_file(name, *SHARED[key])
+        for name in ("metrics.json", "history.json", "weights.npz")
+    ]
 
 
 def run_minutes(wildcards):
