@@ -221,6 +221,15 @@ def test_pdf_prints_injected_title_literally_and_is_reproducible(tex, figures, t
         assert title in text
 
 
+def test_template_prose_has_no_unescaped_tex_specials(figures, tmp_path):
+    """Text written in the outline is not escaped: a bare % would comment out the rest of its
+    line in the PDF (silently: "the 95" and the line's end was gone), a bare ~ print a space."""
+    tex, _ = render_both(context(figures, tmp_path))
+    body = tex[tex.index("\\begin{document}"):]
+    bare = [body[max(0, m.start() - 40): m.start() + 10] for m in re.finditer(r"(?<!\\)[%~]", body)]
+    assert bare == []
+
+
 def test_a_long_command_wraps_inside_the_page(tex, figures, tmp_path):
     """The recorded command is the user's: a long path or an unbroken token still wraps."""
     from layout import _margin, outside_text_area, words
