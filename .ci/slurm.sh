@@ -149,21 +149,27 @@ import yaml
 
 log, rules, profile = sys.argv[1], re.compile(f"^(?:{sys.argv[2]})$"), sys.argv[3]
 size = int((yaml.safe_load(open(profile)).get("group-components") or {}).get("train", 1))
-groups, ungrouped, train = [], 0, 0
+groups, ungrouped, train, copies, last = [], 0, 0, 0, None
 for line in open(log):
     if re.match(r"^\[.*\] Group job \S+ ", line):
         groups.append(0)
     elif m := re.match(r"^    rule (\w+):$", line):      # a job inside the group above
         groups[-1] += 1
         train += m[1] == "train"
+        last = m[1]
+    elif last == "train" and line.startswith("        input: "):
+        # a run with the settings of another copies its files: it needs that run, so the
+        # two are one connected component, and a group holds `size` components
+        copies += "metrics.json" in line
+        last = None
     elif (m := re.match(r"^rule (\w+):$", line)) and rules.match(m[1]):
         ungrouped += 1
         train += m[1] == "train"
         if m[1] == "train":
             sys.exit(f"a train job outside any group in {log}")
-if train and len(groups) != math.ceil(train / size):
-    sys.exit(f"{train} runs in groups of {size} should make {math.ceil(train / size)} "
-             f"group jobs, the dry run shows {len(groups)}: {groups}")
+if train and len(groups) != math.ceil((train - copies) / size):
+    sys.exit(f"{train} runs ({copies} of them copies, each with the run it copies) in groups of {size} "
+             f"should make {math.ceil((train - copies) / size)} group jobs, the dry run shows {len(groups)}: {groups}")
 sizes = "+".join(map(str, sorted(groups, reverse=True))) or "-"
 print(len(groups) + ungrouped, len(groups), sizes, ungrouped, train)
 EOF
