@@ -415,6 +415,36 @@ def sharing(build_info: dict, runs: list[dict]) -> list[list[str]]:
     return [["Jobs at once", at_once], ["CPU share while training", share]]
 
 
+def run_table(runs: list[dict]) -> dict:
+    """Appendix C's table: one row per variant (runs.csv has one per run) with its seeds,
+    their statuses, every seed's final test accuracy in seed order, and the range of the
+    runs' times."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in runs:
+        groups.setdefault((r["experiment"], r["variant"]), []).append(r)
+    rows = []
+    for (experiment, variant), rs in groups.items():
+        rs = sorted(rs, key=lambda r: int(r["seed"]))
+        seeds = [int(r["seed"]) for r in rs]
+        counted: dict[str, int] = {}
+        for r in rs:
+            counted[r["status"]] = counted.get(r["status"], 0) + 1
+        status = ", ".join(f"{n} {s}" for s, n in counted.items())
+        copied = sum(1 for r in rs if r.get("copied_from"))
+        if copied:
+            status += f" ({copied} copied)"
+        times = [float(r["total_seconds"]) for r in rs]
+        rows.append([
+            experiment, variant,
+            f"{seeds[0]}–{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 1
+            else " ".join(map(str, seeds)),
+            status, " ".join(N.kind(r.get("test_accuracy"), "accuracy") for r in rs),
+            N.fixed(times[0], 1) if len(times) == 1 else f"{N.fixed(min(times), 1)}–{N.fixed(max(times), 1)}",
+        ])
+    return {"head": ["Experiment", "Variant", "Seeds", "Status", "Test accuracy, by seed", "Time (s)"],
+            "align": "llllll", "long": True, "size": "footnote", "rows": rows}
+
+
 def _epochs_text(epochs) -> str:
     return f"{N.plural(int(epochs), 'epoch')} per run."
 
@@ -564,10 +594,6 @@ def build_context(*, plan, summaries, runs, comparisons, gradcheck, stability, r
                             if len(trained) < len(runs) else "")],
             ]},
             "command": build_info["command"],
-            "runs": {"head": ["Experiment", "Variant", "Seed", "Status", "Test accuracy", "Time (s)"],
-                     "align": "lllrrr", "long": True, "size": "footnote",
-                     "rows": [[r["experiment"], r["variant"], str(r["seed"]), r["status"],
-                               N.kind(r.get("test_accuracy"), "accuracy"), N.fixed(r["total_seconds"], 1)]
-                              for r in runs]},
+            "runs": run_table(runs),
         },
     }

@@ -221,6 +221,21 @@ def test_pdf_prints_injected_title_literally_and_is_reproducible(tex, figures, t
         assert title in text
 
 
+def test_appendix_c_has_a_row_per_variant_with_every_seed_in_order():
+    from report.context import run_table
+
+    def run(variant, seed, acc, status="completed", seconds=4.0, copied=""):
+        return {"experiment": "e", "variant": variant, "seed": str(seed), "status": status,
+                "test_accuracy": acc, "total_seconds": str(seconds), "copied_from": copied}
+
+    runs = [run("a", 2, "0.93"), run("a", 0, "0.91", seconds=3.25), run("a", 1, "", status="diverged", seconds=9),
+            run("b", 0, "0.5", copied="runs/e/a/seed-0"), run("b", 3, "0.6", copied="runs/e/a/seed-3")]
+    table = run_table(runs)
+    assert table["rows"] == [["e", "a", "0–2", "2 completed, 1 diverged", "0.9100 n/a 0.9300", "3.2–9.0"],
+                             ["e", "b", "0 3", "2 completed (2 copied)", "0.5000 0.6000", "4.0–4.0"]]
+    assert len(table["head"]) == len(table["align"]) == 6
+
+
 def test_template_prose_has_no_unescaped_tex_specials(figures, tmp_path):
     """Text written in the outline is not escaped: a bare % would comment out the rest of its
     line in the PDF (silently: "the 95" and the line's end was gone), a bare ~ print a space."""
