@@ -8,6 +8,7 @@ below; an unknown key, a wrong type or an out-of-range value raises
 from __future__ import annotations
 
 import copy
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -64,8 +65,6 @@ def training_identity(cfg: dict) -> str:
     ``init_std`` it stands for. Numbers compare by their JSON text: ``1`` and ``1.0`` differ
     (conservative: such runs are trained twice, never wrongly shared).
     """
-    import json
-
     cfg = copy.deepcopy(cfg)
     cfg["data"].pop("dir", None)
     model = cfg["model"]

@@ -18,6 +18,8 @@ import json
 import math
 from pathlib import Path
 
+from cnnlib.io import atomic_write_bytes, write_json
+
 RUN_FILES = ("metrics.json", "history.json", "weights.npz")
 STATUSES = ("completed", "diverged")
 
@@ -125,8 +127,6 @@ def copy_run(source, dest, config: dict, source_name: str) -> dict:
     source_name``, a new checksum, and is written last. Every write is atomic. Returns the
     new metrics.
     """
-    from cnnlib.io import atomic_write_bytes, write_json
-
     source, dest = Path(source), Path(dest)
     metrics = check_run(source)
     for name in ("weights.npz", "history.json"):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import inspect
 import re
+from collections import Counter
 
 import numpy as np
 
@@ -426,10 +427,7 @@ def run_table(runs: list[dict]) -> dict:
     for (experiment, variant), rs in groups.items():
         rs = sorted(rs, key=lambda r: int(r["seed"]))
         seeds = [int(r["seed"]) for r in rs]
-        counted: dict[str, int] = {}
-        for r in rs:
-            counted[r["status"]] = counted.get(r["status"], 0) + 1
-        status = ", ".join(f"{n} {s}" for s, n in counted.items())
+        status = ", ".join(f"{n} {s}" for s, n in Counter(r["status"] for r in rs).items())
         copied = sum(1 for r in rs if r.get("copied_from"))
         if copied:
             status += f" ({copied} copied)"
