@@ -7,6 +7,11 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
+from workflow.scheduling import coalesce_reevaluations
+
+# one pending re-evaluation timer at a time (Snakemake otherwise starts a chain per finished job)
+coalesce_reevaluations()
+
 
 configfile: "config/config.yaml"
 

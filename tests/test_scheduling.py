@@ -1,0 +1,83 @@
+"""The fix for Snakemake's re-evaluation timers (workflow.scheduling), on Snakemake's own class."""
+
+import threading
+import time
+
+from snakemake.scheduling.job_scheduler import JobScheduler
+
+from workflow.scheduling import coalesce_reevaluations
+
+
+def bare_scheduler(cls):
+    """An instance of ``cls`` with only what ``_schedule_reevalutation`` touches."""
+    s = object.__new__(cls)
+    s._open_jobs = threading.Semaphore(0)
+    return s
+
+
+def releases(scheduler, wait=0.3):
+    time.sleep(wait)
+    n = 0
+    while scheduler._open_jobs.acquire(blocking=False):
+        n += 1
+    return n
+
+
+def test_snakemake_starts_a_timer_per_call_and_the_fix_starts_one():
+    class Upstream(JobScheduler):
+        pass
+
+    class Fixed(JobScheduler):
+        pass
+
+    assert coalesce_reevaluations(Fixed) is True
+    upstream, fixed = bare_scheduler(Upstream), bare_scheduler(Fixed)
+    for _ in range(5):  # five finished jobs, each followed by a scheduling round
+        upstream._schedule_reevalutation(0.05)
+        fixed._schedule_reevalutation(0.05)
+    assert releases(upstream) == 5  # the chains this fix exists for
+    assert releases(fixed) == 1
+    # once the timer has fired, the next round can start the next one
+    fixed._schedule_reevalutation(0.05)
+    assert releases(fixed) == 1
+    # another delay (Snakemake's wait for queue input) keeps its own timer
+    fixed._schedule_reevalutation(0.05)
+    fixed._schedule_reevalutation(0.06)
+    assert releases(fixed) == 2
+
+
+def test_the_timers_do_not_hold_up_exit():
+    class Fixed(JobScheduler):
+        pass
+
+    coalesce_reevaluations(Fixed)
+    before = set(threading.enumerate())
+    bare_scheduler(Fixed)._schedule_reevalutation(30)
+    new = [t for t in threading.enumerate() if t not in before]
+    assert len(new) == 1 and new[0].daemon
+    new[0].cancel()
+
+
+def test_the_fix_applies_once_and_leaves_other_versions_alone():
+    class Fixed(JobScheduler):
+        pass
+
+    coalesce_reevaluations(Fixed)
+    patched = Fixed._schedule_reevalutation
+    assert coalesce_reevaluations(Fixed) is True
+    assert Fixed._schedule_reevalutation is patched  # not wrapped twice
+
+    class Later:  # a Snakemake without the method: nothing to fix, nothing changed
+        pass
+
+    assert coalesce_reevaluations(Later) is False
+    assert not hasattr(Later, "_schedule_reevalutation")
+    # the installed Snakemake has the method, so the workflow does get the fix
+    assert hasattr(JobScheduler, "_schedule_reevalutation")
+
+
+def test_the_snakefile_applies_the_fix():
+    from conftest import REPO
+
+    lines = [ln.strip() for ln in (REPO / "Snakefile").read_text().splitlines()]
+    assert "coalesce_reevaluations()" in lines
