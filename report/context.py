@@ -398,19 +398,23 @@ def _architectures(plan, runs, decided, summaries, figure, epochs_text) -> dict 
 
 
 def sharing(build_info: dict, runs: list[dict]) -> list[list[str]]:
-    """How many jobs could share the cores in this build, and what share of a core the runs
-    got while training (their CPU time over wall time): why the tables give CPU time."""
+    """How many training jobs could run at once in this build, and what share of a core the
+    runs got while training (their CPU time over wall time): why the tables give CPU time."""
     cores, threads = build_info.get("cores"), build_info.get("threads") or 1
+    cpus = build_info.get("training_cpus")
     if cores:
-        at_once = (f"up to {max(1, cores // threads)} training jobs at once (--cores {cores}, {threads} BLAS "
-                   f"thread{'s' if threads != 1 else ''} each) on {build_info['environment'].get('Cores', '?')} cores")
+        jobs = max(1, min(cores, cpus or cores) // threads)
+        limit = (f", of which training jobs use at most the {N.plural(cpus, 'CPU')} of this machine"
+                 if cpus and cpus < cores else "")
+        at_once = (f"up to {jobs} training job{'s' if jobs != 1 else ''} at once (--cores {cores}{limit}; "
+                   f"{N.plural(threads, 'BLAS thread')} each) on {build_info['environment'].get('Cores', '?')} cores")
     else:
         at_once = "a cluster executor: jobs on the cluster's nodes"
     shares = sorted(c / w for r in runs if (c := N.number(r.get("train_cpu_seconds")))
                     and (w := N.number(r.get("train_seconds"))))
     if not shares:
         return [["Jobs at once", at_once]]
-    share = (f"{N.percent(shares[len(shares) // 2])} of a core (median over {len(shares)} runs; "
+    share = (f"{N.percent(shares[len(shares) // 2])} of a core (median over {N.plural(len(shares), 'run')}; "
              f"{N.percent(shares[0])} to {N.percent(shares[-1])}): the tables give CPU time per epoch, which "
              f"depends far less than wall time on how many jobs shared the cores")
     return [["Jobs at once", at_once], ["CPU share while training", share]]

@@ -10,8 +10,8 @@ from conftest import REPO
 from workflow.codehash import code_hash
 from workflow.configcheck import ConfigSizeError, check_config_size, check_mnist_dir
 from cnnlib.config import resolve, training_identity
-from workflow.experiments import (ConfigError, describe, dynamic_runs, model_runs, plan, run_settings, shared_runs,
-                                  value_name)
+from workflow.experiments import (ConfigError, describe, dynamic_runs, model_runs, plan, run_priorities, run_settings,
+                                  shared_runs, training_order, value_name)
 from workflow.results import RUN_FILES, SUMMARY_COLUMNS, Layout, column, figures
 
 
@@ -145,6 +145,20 @@ def test_runs_with_the_same_settings_are_shared(cfg):
     assert shared_runs(plan(cfg), 1, "resources/mnist") == shared
     cfg["experiments"]["momentum"]["settings"]["epochs"] = 4  # no longer the same runs
     assert not any(k[0] == "weight_decay" for k in shared_runs(plan(cfg), 1, "resources/mnist"))
+
+
+def test_experiments_train_longest_runs_first_and_copied_runs_keep_their_copies_priority(cfg):
+    p = plan(cfg)
+    assert training_order(p) == ["learning_rate", "cnn_vs_mlp", "weight_decay", "momentum", "init_std", "protocol",
+                                 "baseline"]  # 5, 5, 3, 3, 3, 3 (its longest runs), 2 epochs; ties in config order
+    prio = run_priorities(p, shared_runs(p, 1, "resources/mnist"))
+    assert set(prio) == set(p.runs())
+    assert prio[("learning_rate", "lr-0.1", 3)] == 7 and prio[("baseline", "baseline", 0)] == 1
+    assert prio[("momentum", "momentum-0.8", 0)] == 4
+    # momentum-0.9 is what weight_decay's wd-0.0005 copies: it trains at weight_decay's priority
+    assert prio[("momentum", "momentum-0.9", 0)] == prio[("weight_decay", "wd-0.0005", 0)] == 5
+    cfg["experiments"]["baseline"]["settings"]["epochs"] = 6
+    assert training_order(plan(cfg))[0] == "baseline"
 
 
 def test_layout_paths_and_patterns():

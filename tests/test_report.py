@@ -236,6 +236,20 @@ def test_appendix_c_has_a_row_per_variant_with_every_seed_in_order():
     assert len(table["head"]) == len(table["align"]) == 6
 
 
+def test_jobs_at_once_says_when_training_was_limited_to_the_machines_cpus():
+    from report.context import sharing
+
+    info = {"cores": 4, "threads": 1, "training_cpus": 2, "environment": {"Cores": 2}}
+    runs = [{"train_cpu_seconds": "9", "train_seconds": "10"}]
+    assert sharing(info, runs)[0] == ["Jobs at once", "up to 2 training jobs at once (--cores 4, of which training "
+                                      "jobs use at most the 2 CPUs of this machine; 1 BLAS thread each) on 2 cores"]
+    assert sharing({**info, "cores": 2}, runs)[0][1] == "up to 2 training jobs at once (--cores 2; 1 BLAS thread each) on 2 cores"
+    # results built before the limit existed, and a cluster
+    assert sharing({**info, "training_cpus": None}, runs)[0][1].startswith("up to 4 training jobs at once (--cores 4;")
+    assert sharing({**info, "cores": None}, [])[0][1] == "a cluster executor: jobs on the cluster's nodes"
+    assert sharing(info, runs)[1][1].startswith("90% of a core (median over 1 run;")
+
+
 def test_template_prose_has_no_unescaped_tex_specials(figures, tmp_path):
     """Text written in the outline is not escaped: a bare % would comment out the rest of its
     line in the PDF (silently: "the 95" and the line's end was gone), a bare ~ print a space."""

@@ -81,3 +81,36 @@ def test_the_snakefile_applies_the_fix():
 
     lines = [ln.strip() for ln in (REPO / "Snakefile").read_text().splitlines()]
     assert "coalesce_reevaluations()" in lines
+
+
+class FakeWorkflow:
+    def __init__(self, local, resources=None):
+        self.local_exec = local
+        self.global_resources = dict(resources or {})
+        self.registered = {}
+
+    def register_resource(self, name, value):
+        self.registered[name] = self.global_resources[name] = value
+
+
+def test_local_training_jobs_share_at_most_the_machines_cpus(monkeypatch):
+    import workflow.scheduling as sched
+
+    monkeypatch.setattr(sched, "usable_cpus", lambda: 2)
+    local = FakeWorkflow(local=True, resources={"_cores": 4})
+    assert sched.limit_training_cpus(local) == 2
+    assert local.registered == {sched.TRAINING_CPUS: 2}
+    # the user's own limit stays
+    mine = FakeWorkflow(local=True, resources={sched.TRAINING_CPUS: 3})
+    assert sched.limit_training_cpus(mine) == 3 and not mine.registered
+    # a cluster's jobs run on other machines: no limit from this one
+    cluster = FakeWorkflow(local=False)
+    assert sched.limit_training_cpus(cluster) is None and not cluster.registered
+
+
+def test_usable_cpus_follows_the_affinity_mask():
+    import os
+
+    import workflow.scheduling as sched
+
+    assert sched.usable_cpus() == len(os.sched_getaffinity(0))

@@ -306,6 +306,30 @@ def shared_runs(p: Plan, threads: int, data_dir: str) -> dict[tuple[str, str, in
     return out
 
 
+def training_order(p: Plan) -> list[str]:
+    """The experiments in the order their runs should train: longest runs first (the most
+    epochs of any of its runs), ties in config order.
+
+    Training one experiment after another lets each one's summary and figures be made while
+    the next trains, instead of all of them after the last run; and ending on the shortest
+    runs leaves the cores the least time idle at the end."""
+    names = list(p.experiments)
+    most = {e: max(v.resolved["epochs"] for v in p.experiments[e].variants.values()) for e in names}
+    return sorted(names, key=lambda e: (-most[e], names.index(e)))
+
+
+def run_priorities(p: Plan, shared: dict[tuple[str, str, int], tuple[str, str, int]]) -> dict[tuple[str, str, int], int]:
+    """``{run: scheduling priority}``, from ``len(experiments)`` for the first experiment of
+    :func:`training_order` down to 1 for the last. A run whose files other runs copy
+    (``shared``: :func:`shared_runs`) takes the highest priority of those runs."""
+    order = training_order(p)
+    rank = {e: len(order) - i for i, e in enumerate(order)}
+    out = {key: rank[key[0]] for key in p.runs()}
+    for copy, source in shared.items():
+        out[source] = max(out[source], out[copy])
+    return out
+
+
 def model_runs(p: Plan) -> list[tuple[str, str, int]]:
     """One run per architecture the report describes: the baseline's, then the first run of
     every other model name in use. Their resolved configs give the report's layer tables."""

@@ -16,6 +16,7 @@ The timers are daemon threads, so Snakemake also no longer waits for them when i
 
 from __future__ import annotations
 
+import os
 import threading
 
 MARK = "_cnnlib_coalesced"
@@ -59,3 +60,38 @@ def coalesce_reevaluations(scheduler_class=None) -> bool:
     schedule_reevaluation.__wrapped__ = original
     scheduler_class._schedule_reevalutation = schedule_reevaluation
     return True
+
+
+#: The resource every local training job claims its BLAS threads of (see :func:`limit_training_cpus`).
+TRAINING_CPUS = "training_cpus"
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask; ``os.cpu_count()`` where there is none)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def limit_training_cpus(workflow) -> int | None:
+    """Locally, let the training jobs together use at most the CPUs this machine has.
+
+    ``--cores`` above that (the README's ``--cores 4`` on a 2-core machine) would otherwise
+    run more single-threaded training jobs than there are CPUs: they only take turns, each
+    turn refills the caches, and every run's time per epoch, CPU time included, goes up by
+    a third or more. The other jobs (summaries, figures) still use the rest of ``--cores``.
+
+    Registers the global resource :data:`TRAINING_CPUS` with that many CPUs and returns it;
+    keeps a value the user gave (``--resources training_cpus=N``); None on a cluster
+    executor, where jobs run on other machines.
+    """
+    if not workflow.local_exec:
+        return None
+    given = workflow.global_resources.get(TRAINING_CPUS)  # Snakemake's: a Resource, its value None when unset
+    given = getattr(given, "value", given)
+    if given is not None:
+        return int(given)
+    cpus = usable_cpus()
+    workflow.register_resource(TRAINING_CPUS, cpus)
+    return cpus

@@ -7,6 +7,7 @@ rule checks:
         stability=R.stability,
     log:
         R.log("checks.log"),
+    priority: FOLLOW_UP
     conda:
         "../envs/cnnlib.yaml"
     params:
@@ -26,6 +27,7 @@ rule visual:
         R.visual,
     log:
         R.log("visual.log"),
+    priority: FOLLOW_UP
     conda:
         "../envs/cnnlib.yaml"
     params:

@@ -18,12 +18,14 @@ from workflow.experiments import (
     dynamic_runs,
     model_runs,
     plan,
+    run_priorities,
     run_settings,
     seed_groups,
     shared_runs,
 )
 from workflow.jobs import prepare_jobs
 from workflow.provenance import command_line, git_state
+from workflow.scheduling import limit_training_cpus
 from workflow.results import Layout, figures
 
 REPO = Path(workflow.basedir)
@@ -43,6 +45,11 @@ try:
         check_mnist_dir(config["mnist_dir"], MNIST_FILES)
 except (ConfigError, ValueError) as exc:
     raise WorkflowError(f"config: {exc}") from None
+
+# locally, the training jobs together use at most this machine's CPUs (None: a cluster)
+TRAINING_CPU_LIMIT = limit_training_cpus(workflow)
+# what each training job claims of them: its BLAS threads
+TRAINING_CPUS = min(config["threads"], TRAINING_CPU_LIMIT or config["threads"])
 
 R = Layout(config["results"])
 EXPERIMENTS = PLAN.experiments
@@ -85,6 +92,16 @@ def same_run(wildcards):
         R.run_file(name, *SHARED[key])
         for name in ("metrics.json", "history.json", "weights.npz")
     ]
+
+
+# experiments train one after another, longest runs first (workflow.experiments.training_order);
+# every other job uses finished runs and goes before any training job that is still waiting
+PRIORITY = run_priorities(PLAN, SHARED)
+FOLLOW_UP = max(PRIORITY.values(), default=0) + 1
+
+
+def train_priority(wildcards):
+    return PRIORITY[(wildcards.experiment, wildcards.variant, int(wildcards.seed))]
 
 
 def run_minutes(wildcards):

@@ -12,6 +12,7 @@ rule mnist:
         MNIST_MANIFEST,
     log:
         R.log("mnist.log"),
+    priority: FOLLOW_UP
     conda:
         "../envs/cnnlib.yaml"
     params:

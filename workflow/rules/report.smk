@@ -25,6 +25,7 @@ rule figures_experiment:
         R.log("report/figures_{experiment}.log"),
     wildcard_constraints:
         experiment="|".join(e for e in EXPERIMENTS if e != PLAN.ablation),
+    priority: FOLLOW_UP
     conda:
         "../envs/report.yaml"
     params:
@@ -42,6 +43,7 @@ rule figure_seeds:
         report(R.figure("{experiment}_seeds"), caption=CAPTION, category="Experiments"),
     log:
         R.log("report/figure_seeds_{experiment}.log"),
+    priority: FOLLOW_UP
     conda:
         "../envs/report.yaml"
     params:
@@ -60,6 +62,7 @@ rule figure_baseline:
         report(R.figure("baseline"), caption=CAPTION, category="Experiments"),
     log:
         R.log("report/figure_baseline.log"),
+    priority: FOLLOW_UP
     conda:
         "../envs/report.yaml"
     params:
@@ -81,6 +84,7 @@ rule figure_lr_trace:
         ),
     log:
         R.log("report/figure_lr_trace_{experiment}_{variant}.log"),
+    priority: FOLLOW_UP
     conda:
         "../envs/report.yaml"
     params:
@@ -97,6 +101,7 @@ rule figure_conv1:
         report(R.figure("conv1"), caption=CAPTION, category="Experiments"),
     log:
         R.log("report/figure_conv1.log"),
+    priority: FOLLOW_UP
     conda:
         "../envs/report.yaml"
     params:
@@ -111,6 +116,7 @@ rule build_info:
         R.build_info,
     log:
         R.log("report/build_info.log"),
+    priority: FOLLOW_UP
     conda:
         "../envs/report.yaml"
     params:
@@ -121,6 +127,7 @@ rule build_info:
         # how many jobs could share the cores (the report states it beside the CPU times)
         cores=workflow.resource_settings.cores if workflow.local_exec else None,
         threads=config["threads"],
+        training_cpus=TRAINING_CPU_LIMIT,
         code=script_hash("build_info.py"),
     script:
         "../scripts/build_info.py"
@@ -142,6 +149,7 @@ rule report_context:
         R.context,
     log:
         R.log("report/context.log"),
+    priority: FOLLOW_UP
     conda:
         "../envs/report.yaml"
     params:
@@ -163,6 +171,7 @@ rule render:
         md=R.md,
     log:
         R.log("report/render.log"),
+    priority: FOLLOW_UP
     conda:
         "../envs/report.yaml"
     params:
@@ -182,6 +191,7 @@ rule pdf:
         R.pdf,
     log:
         R.log("report/pdf.log"),
+    priority: FOLLOW_UP
     conda:
         "../envs/report.yaml"
     params:

@@ -11,6 +11,7 @@ rule summarize:
         runs=R.run_table(),
     log:
         R.log("summary/{experiment}.log"),
+    priority: FOLLOW_UP
     conda:
         "../envs/cnnlib.yaml"
     params:
@@ -27,6 +28,7 @@ rule all_runs:
         R.runs_csv,
     log:
         R.log("summary/runs.log"),
+    priority: FOLLOW_UP
     conda:
         "../envs/cnnlib.yaml"
     params:
@@ -43,6 +45,7 @@ rule comparisons:
         R.comparisons,
     log:
         R.log("summary/comparisons.log"),
+    priority: FOLLOW_UP
     conda:
         "../envs/report.yaml"
     params:

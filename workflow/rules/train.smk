@@ -43,12 +43,14 @@ rule train:
         R.log("runs/{experiment}/{variant}/seed-{seed}.log"),
     benchmark:
         R.benchmark("runs/{experiment}/{variant}/seed-{seed}.tsv")
+    priority: train_priority
     conda:
         "../envs/cnnlib.yaml"
     threads: config["threads"]
     resources:
         mem_mb=1000,
         runtime=run_minutes,
+        training_cpus=TRAINING_CPUS,
     params:
         run=run_config,
         data=MNIST_ID,

@@ -12,6 +12,7 @@ with open(snakemake.log[0], "w") as log:
         "command": snakemake.params.command,
         "cores": snakemake.params.cores,
         "threads": snakemake.params.threads,
+        "training_cpus": snakemake.params.training_cpus,
     }
     write_json(snakemake.output[0], info)
     print(info, file=log)
