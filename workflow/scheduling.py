@@ -1,17 +1,18 @@
-"""A fix for Snakemake's scheduler loop, applied by the Snakefile (:func:`coalesce_reevaluations`).
+"""How this workflow's jobs share a machine; both parts are applied by the Snakefile.
 
-Snakemake 9 rate-limits job submissions (``--max-jobs-per-timespan``, default ``100/1s``).
-With a rate limit set, every scheduling round starts a timer that runs one more round a
-timespan later, and that round starts the next timer: every job that finishes adds one
-more such chain, and no chain ever stops. In the default workflow (about 250 jobs, 2 cores)
-the scheduler was running over a hundred rounds a second by the end, each re-evaluating
-every ready job and checking its input files: about 66 CPU seconds of the Snakemake process
-in a 400-second run, taken from the two cores the training jobs share (upstream:
-snakemake/snakemake#3744 and #3955).
+:func:`coalesce_reevaluations` fixes Snakemake's scheduler loop. Snakemake 9 rate-limits job
+submissions (``--max-jobs-per-timespan``, default ``100/1s``). With a rate limit set, every
+scheduling round starts a timer that runs one more round a timespan later, and that round
+starts the next timer: every job that finishes adds one more such chain, and no chain ever
+stops. In the default workflow (about 250 jobs, 2 cores) the scheduler was running over a
+hundred rounds a second by the end, each re-evaluating every ready job and checking its input
+files: about 66 CPU seconds of the Snakemake process in a 400-second run, taken from the two
+cores the training jobs share (upstream: snakemake/snakemake#3744 and #3955). The fix keeps
+at most one pending timer per delay: a round still follows within the timespan whenever the
+rate limit may have held jobs back, which is all the timers are for. The timers are daemon
+threads, so Snakemake also no longer waits for them when it exits.
 
-The fix keeps at most one pending timer per delay: a round still follows within the
-timespan whenever the rate limit may have held jobs back, which is all the timers are for.
-The timers are daemon threads, so Snakemake also no longer waits for them when it exits.
+:func:`limit_training_cpus` keeps local training jobs from outnumbering the machine's CPUs.
 """
 
 from __future__ import annotations
