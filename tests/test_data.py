@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import gzip
 import http.server
+import mmap
 import shutil
 import socket
 import struct
@@ -197,11 +198,34 @@ def test_truncated_header(tmp_path):
     assert_error(ei, NAMES[1], "truncated", "header")
 
 
-def test_extra_data(tmp_path):
-    p = write(tmp_path / NAMES[3], idx_bytes("labels", bytes(4), count=3), gz=True)
+@pytest.mark.parametrize("gz", [False, True], ids=["raw", "gz"])
+def test_extra_data(tmp_path, gz):
+    p = write(tmp_path / NAMES[3], idx_bytes("labels", bytes(4), count=3), gz=gz)
     with pytest.raises(DatasetError) as ei:
         read_idx(p, "labels")
-    assert_error(ei, NAMES[3] + ".gz", "extra data")
+    assert_error(ei, NAMES[3] + (".gz" if gz else ""), "extra data")
+
+
+def test_raw_files_are_mapped_and_give_the_same_arrays_as_gzip(mnist_gz, tmp_path):
+    """Uncompressed files are mapped, not read: same arrays, writable, checked the same way."""
+    for name in NAMES:
+        (tmp_path / name).write_bytes(gzip.decompress((mnist_gz / f"{name}.gz").read_bytes()))
+    raw, gz = load_mnist(tmp_path), load_mnist(mnist_gz)
+    for a, b in zip(raw, gz):
+        assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+    owner = raw[0]
+    while isinstance(owner, np.ndarray):
+        owner = owner.base
+    assert isinstance(getattr(owner, "obj", owner), mmap.mmap)  # mapped, not read into a new array
+    images = raw[0]
+    images[0, 0, 0] = 255  # a private copy-on-write mapping: the file is untouched
+    assert load_mnist(tmp_path)[0][0, 0, 0] == gz[0][0, 0, 0]
+    data = bytearray((tmp_path / NAMES[0]).read_bytes())
+    data[5000] ^= 1  # one bit of one pixel
+    (tmp_path / NAMES[0]).write_bytes(bytes(data))
+    with pytest.raises(DatasetError) as ei:
+        load_mnist(tmp_path)
+    assert_error(ei, NAMES[0], "content differs")
 
 
 def test_wrong_image_size(tmp_path):
