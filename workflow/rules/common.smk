@@ -25,8 +25,8 @@ from workflow.experiments import (
 )
 from workflow.jobs import prepare_jobs
 from workflow.provenance import command_line, git_state
-from workflow.scheduling import limit_training_cpus
 from workflow.results import Layout, figures
+from workflow.scheduling import limit_training_cpus
 
 REPO = Path(workflow.basedir)
 # the process the user started (job processes parse this file too)
@@ -101,7 +101,10 @@ FOLLOW_UP = max(PRIORITY.values(), default=0) + 1
 
 
 def train_priority(wildcards):
-    return PRIORITY[(wildcards.experiment, wildcards.variant, int(wildcards.seed))]
+    """A run's priority (0 for a run the config does not list, asked for by its path)."""
+    return PRIORITY.get(
+        (wildcards.experiment, wildcards.variant, int(wildcards.seed)), 0
+    )
 
 
 def run_minutes(wildcards):
