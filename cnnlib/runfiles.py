@@ -129,8 +129,9 @@ def copy_run(source, dest, config: dict, source_name: str) -> dict:
     """
     source, dest = Path(source), Path(dest)
     metrics = check_run(source)
-    for name in ("weights.npz", "history.json"):
-        atomic_write_bytes(dest / name, (source / name).read_bytes())
+    for name in RUN_FILES:
+        if name != "metrics.json":  # written last, below
+            atomic_write_bytes(dest / name, (source / name).read_bytes())
     metrics = {**metrics, "config": config, "copied_from": source_name}
     metrics["checksum"] = checksum(metrics)
     write_json(dest / "metrics.json", metrics)

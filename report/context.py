@@ -406,7 +406,7 @@ def sharing(build_info: dict, runs: list[dict]) -> list[list[str]]:
         jobs = max(1, min(cores, cpus or cores) // threads)
         limit = (f", of which training jobs use at most the {N.plural(cpus, 'CPU')} of this machine"
                  if cpus and cpus < cores else "")
-        at_once = (f"up to {jobs} training job{'s' if jobs != 1 else ''} at once (--cores {cores}{limit}; "
+        at_once = (f"up to {N.plural(jobs, 'training job')} at once (--cores {cores}{limit}; "
                    f"{N.plural(threads, 'BLAS thread')} each) on {build_info['environment'].get('Cores', '?')} cores")
     else:
         at_once = "a cluster executor: jobs on the cluster's nodes"

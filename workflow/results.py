@@ -33,8 +33,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-#: The files of one training run, written by :func:`cnnlib.train.run` (metrics.json last).
-RUN_FILES = ("metrics.json", "history.json", "weights.npz")
+# RUN_FILES: the files of one training run, written by cnnlib.train.run (metrics.json last);
+# defined once, in cnnlib.runfiles, and re-exported here with the rest of the layout
+from cnnlib.runfiles import RUN_FILES
 
 #: Summary statistics over the seeds of a variant (``std`` with ddof 1).
 STATS = ("mean", "std", "min", "max")

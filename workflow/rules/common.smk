@@ -25,7 +25,7 @@ from workflow.experiments import (
 )
 from workflow.jobs import prepare_jobs
 from workflow.provenance import command_line, git_state
-from workflow.results import Layout, figures
+from workflow.results import RUN_FILES, Layout, figures
 from workflow.scheduling import limit_training_cpus
 
 REPO = Path(workflow.basedir)
@@ -88,10 +88,7 @@ def same_run(wildcards):
     key = (wildcards.experiment, wildcards.variant, int(wildcards.seed))
     if key not in SHARED:
         return []
-    return [
-        R.run_file(name, *SHARED[key])
-        for name in ("metrics.json", "history.json", "weights.npz")
-    ]
+    return [R.run_file(name, *SHARED[key]) for name in RUN_FILES]
 
 
 # experiments train one after another, longest runs first (workflow.experiments.training_order);
