@@ -48,7 +48,7 @@ def _train(args) -> int:
         except DatasetError:
             print(f"MNIST is not complete in {folder}: downloading it", file=sys.stderr)
             download_mnist(folder)  # keeps files that are already there and correct
-    metrics = run(cfg, args.out, progress=not args.quiet)
+    metrics = run(cfg, args.out, progress=not args.quiet, continue_from=args.continue_from)
     final = metrics["final"]
     if metrics["status"] == "completed":
         print(f"{args.out}: test accuracy {final['test_accuracy']:.4f}, test loss {final['test_loss']:.4f}, "
@@ -84,6 +84,8 @@ def main(argv=None) -> int:
     p.add_argument("--no-download", action="store_true", help="do not download MNIST into data.dir when missing")
     p.add_argument("--seed", type=int, help="random seed (overrides seed)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--continue-from", metavar="DIR",
+                   help="a finished run of the same settings with fewer epochs: train only the remaining epochs")
     p.set_defaults(func=_train)
     p = sub.add_parser("download-mnist", help="download and verify MNIST into a folder")
     p.add_argument("folder")
@@ -95,10 +97,11 @@ def main(argv=None) -> int:
 
     from cnnlib.config import ConfigError
     from cnnlib.data import DatasetError
+    from cnnlib.runfiles import RunFileError
 
     try:
         return args.func(args)
-    except (ConfigError, DatasetError) as exc:
+    except (ConfigError, DatasetError, RunFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

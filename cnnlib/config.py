@@ -76,6 +76,17 @@ def training_identity(cfg: dict) -> str:
     return json.dumps(cfg, sort_keys=True, separators=(",", ":"))
 
 
+def continuation_identity(cfg: dict) -> str:
+    """A key that two resolved configs share when one trains the first epochs of the
+    other: :func:`training_identity` without ``epochs``. Every schedule sees only the
+    iteration, the epoch and the recent loss (:mod:`cnnlib.schedules`), never the number of
+    epochs, so a run of E epochs is, bit for bit, the first E epochs of a longer run with
+    this key (:func:`cnnlib.train.run` ``continue_from``)."""
+    cfg = json.loads(training_identity(cfg))
+    cfg.pop("epochs")
+    return json.dumps(cfg, sort_keys=True, separators=(",", ":"))
+
+
 class ConfigError(ValueError):
     """A run config that cannot be used; the message names the key."""
 

@@ -96,3 +96,22 @@ class SGD:
     def state_dict(self) -> dict:
         """Momentum buffers in parameter order (None where there is none yet)."""
         return {"lr": self.lr, "velocity": [self._velocity.get(id(p)) for p in self.parameters]}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Set the momentum buffers from ``state["velocity"]`` (as :meth:`state_dict` gives
+        them: one array or None per parameter, in order), so that the next :meth:`step`
+        continues exactly where the optimizer that wrote them stopped. ``lr`` is left alone
+        (a schedule sets it before every step)."""
+        velocity = list(state["velocity"])
+        if len(velocity) != len(self.parameters):
+            raise ValueError(f"state has {len(velocity)} momentum buffers, this optimizer {len(self.parameters)} parameters")
+        for i, (p, v) in enumerate(zip(self.parameters, velocity)):
+            if v is None:
+                self._velocity.pop(id(p), None)
+                continue
+            v = np.asarray(v)
+            if v.shape != p.value.shape:
+                raise ValueError(f"momentum buffer {i}: shape {v.shape} does not fit the parameter's {p.value.shape}")
+            buf = np.empty_like(p.value)  # the parameter's dtype and memory order, as step() makes it
+            buf[...] = v
+            self._velocity[id(p)] = buf

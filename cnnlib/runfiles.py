@@ -1,9 +1,10 @@
 """The files of one training run, checked when they are read back.
 
-:func:`cnnlib.train.run` writes, in this order, ``weights.npz``, ``history.json`` and
-``metrics.json`` (its presence means the run finished). ``metrics.json`` records the
-SHA-256 and size of the other two (``files``) and a ``checksum`` of its own content (the
-SHA-256 of its canonical JSON without the ``checksum`` key, :func:`checksum`). So any
+:func:`cnnlib.train.run` writes, in this order, ``weights.npz``, ``optimizer.npz``,
+``history.json`` and ``metrics.json`` (its presence means the run finished).
+``metrics.json`` records the SHA-256 and size of the others (``files``) and a
+``checksum`` of its own content (the SHA-256 of its canonical JSON without the
+``checksum`` key, :func:`checksum`). So any
 later change - a truncated file, a NaN typed in, a number edited, a file deleted - is
 found by :func:`check_run`, cheaply: it parses the small metrics file and hashes the
 others, it does not parse the history.
@@ -20,7 +21,8 @@ from pathlib import Path
 
 from cnnlib.io import atomic_write_bytes, write_json
 
-RUN_FILES = ("metrics.json", "history.json", "weights.npz")
+#: The files of a run, ``metrics.json`` first (the one written last).
+RUN_FILES = ("metrics.json", "history.json", "weights.npz", "optimizer.npz")
 STATUSES = ("completed", "diverged")
 
 
@@ -122,8 +124,7 @@ def copy_run(source, dest, config: dict, source_name: str) -> dict:
     """Make the run in ``source`` (checked first) the run of ``config`` in ``dest``.
 
     For a run whose settings train exactly the numbers of a finished one
-    (:func:`cnnlib.config.training_identity`): ``weights.npz`` and ``history.json`` are
-    copied byte for byte, ``metrics.json`` gets ``config`` as its config and ``copied_from:
+    (:func:`cnnlib.config.training_identity`): its other files are copied byte for byte, ``metrics.json`` gets ``config`` as its config and ``copied_from:
     source_name``, a new checksum, and is written last. Every write is atomic. Returns the
     new metrics.
     """

@@ -6,6 +6,8 @@
   and CPU), the resolved config, seed, versions and hardware, the SHA-256 of the other two
   files and a checksum of itself (checked on reading: :mod:`cnnlib.runfiles`);
 * ``weights.npz``: the trained parameters (``model.state_dict()`` keys, e.g. ``0.weight``);
+* ``optimizer.npz``: the optimizer's momentum buffers, under the same keys (what a longer
+  run needs to continue this one: ``continue_from``);
 * ``history.json``: per-iteration training loss, accuracy and learning rate, and the
   test evaluations (``per_epoch`` times per epoch: intermediate ones on a fixed
   test subset, the one at each epoch end on the full test set), as columns.
@@ -17,6 +19,12 @@ Pixels become model input as :mod:`cnnlib.preprocess` says (settings
 Same config (seed included) and same thread count -> identical numbers. A NaN or
 infinite training loss stops the run with status ``diverged``; the history up to
 that point is kept, and non-finite numbers are written as ``null``.
+
+A run may continue a finished run of the same settings with fewer epochs
+(``run(config, out_dir, continue_from=folder)``): it starts from that run's weights,
+momentum buffers, history and shuffling state and trains only the remaining epochs. The
+files are the same, bit for bit, as those of training all epochs from scratch (only the
+times and ``continued_from`` in ``metrics.json`` tell them apart).
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ import numpy as np
 from cnnlib import config as config_mod
 from cnnlib import env, models
 from cnnlib.io import json_safe, write_json, write_npz
-from cnnlib.runfiles import checksum, file_digest
+from cnnlib.runfiles import RUN_FILES, check_run, checksum, copy_run, file_digest, read_history
 from cnnlib.losses import SoftmaxCrossEntropy
 from cnnlib.models import count_parameters
 from cnnlib.optim import SGD
@@ -104,14 +112,20 @@ class _Progress:
         self.stream.flush()
 
 
-def run(config: dict, out_dir: str | Path, data=None, progress: bool = True) -> dict:
-    """Train as ``config`` says and write ``metrics.json`` and ``history.json`` to ``out_dir``.
+def run(config: dict, out_dir: str | Path, data=None, progress: bool = True, continue_from=None) -> dict:
+    """Train as ``config`` says and write the run's files (:data:`cnnlib.runfiles.RUN_FILES`)
+    to ``out_dir``.
 
     Args:
         config: run settings (see :data:`cnnlib.config.DEFAULTS`); validated here.
         data: ``(train_x, train_y, test_x, test_y)`` already loaded, or None to read
             ``config["data"]["dir"]`` with :func:`cnnlib.data.load_mnist`.
         progress: show progress on stderr.
+        continue_from: None, or the folder of a finished run whose settings are these but
+            with fewer epochs (:func:`cnnlib.config.continuation_identity`; its files are
+            checked): train only the remaining epochs, starting where it stopped. If that run
+            diverged, this one diverges at the same iteration: its files are copied
+            (:func:`cnnlib.runfiles.copy_run`).
     Returns:
         the metrics dict that was written.
     """
@@ -119,6 +133,11 @@ def run(config: dict, out_dir: str | Path, data=None, progress: bool = True) -> 
 
     cfg = config_mod.resolve(config)
     out_dir = Path(out_dir)
+    start = None
+    if continue_from is not None:
+        start = _start_state(continue_from, cfg)
+        if start["metrics"]["status"] != "completed":
+            return copy_run(continue_from, out_dir, cfg, str(continue_from))
     if data is None:
         from cnnlib.data import load_mnist
 
@@ -129,10 +148,31 @@ def run(config: dict, out_dir: str | Path, data=None, progress: bool = True) -> 
     if cfg["data"]["test_limit"]:
         test_x, test_y = test_x[: cfg["data"]["test_limit"]], test_y[: cfg["data"]["test_limit"]]
     with threadpool_limits(limits=cfg["threads"]):
-        return _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress)
+        return _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress, start)
 
 
-def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
+def _start_state(folder, cfg: dict) -> dict:
+    """The checked files of the run in ``folder`` that a run of ``cfg`` continues:
+    ``{"folder", "metrics", "history", "weights", "velocity"}``. Raises ValueError naming
+    the folder when its settings are not the first epochs of ``cfg``'s (ConfigError, a
+    ValueError) or a file is damaged (:class:`~cnnlib.runfiles.RunFileError`)."""
+    folder = Path(folder)
+    metrics = check_run(folder)
+    theirs = metrics["config"]
+    if config_mod.continuation_identity(theirs) != config_mod.continuation_identity(cfg):
+        raise config_mod.ConfigError(f"cannot continue {folder}: its settings differ from this run's in more than "
+                                     "'epochs'")
+    if theirs["epochs"] >= cfg["epochs"]:
+        raise config_mod.ConfigError(f"cannot continue {folder}: it has {theirs['epochs']} epochs, this run "
+                                     f"{cfg['epochs']}; it must have fewer")
+    with np.load(folder / "weights.npz") as w, np.load(folder / "optimizer.npz") as v:
+        weights = {k: w[k] for k in w.files}
+        velocity = {k: v[k] for k in v.files}
+    return {"folder": folder, "metrics": metrics, "history": read_history(folder), "weights": weights,
+            "velocity": velocity}
+
+
+def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress, start=None):
     t_start = time.perf_counter()
     seed = cfg["seed"]
     init_seq, shuffle_seq = np.random.SeedSequence(seed).spawn(2)
@@ -183,10 +223,30 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
         evals["images"].append(len(ys))
         return loss, acc
 
-    record_eval(0, full=False)
-    iteration = 0
+    first_epoch = iteration = 0
+    continued = None
+    if start is None:
+        record_eval(0, full=False)
+    else:  # the state after the last epoch of the run being continued
+        model.load_state_dict(start["weights"])
+        names = list(model.state_dict())
+        opt.load_state_dict({"velocity": [start["velocity"].get(name) for name in names]})
+        history, before = start["history"], start["metrics"]
+        if (history["iterations_per_epoch"], history["batch_size"]) != (iters, bs):
+            raise config_mod.ConfigError(f"cannot continue {start['folder']}: it ran {history['iterations_per_epoch']} "
+                             f"iterations of {history['batch_size']} per epoch, this run {iters} of {bs}")
+        first_epoch = before["config"]["epochs"]
+        for _ in range(first_epoch):  # the shuffles of the epochs already trained
+            shuffle_rng.permutation(len(train_x))
+        hist, evals = history["train"], history["eval"]
+        iteration = first_epoch * iters
+        epoch_rows = list(before["epochs"])
+        recent.extend(hist["loss"][-recent.maxlen :])
+        t = before["time"]
+        train_seconds, eval_seconds, train_cpu = t["train_seconds"], t["eval_seconds"], t["train_cpu_seconds"]
+        continued = {"run": str(start["folder"]), "epochs": first_epoch, "seconds": t["total_seconds"]}
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        for epoch in range(epochs):
+        for epoch in range(first_epoch, epochs):
             t_epoch = time.perf_counter()
             order = shuffle_rng.permutation(len(train_x))
             epoch_losses, epoch_correct = [], 0
@@ -248,7 +308,7 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
         "epochs_completed": len(epoch_rows),
         "iterations": iteration,
     }
-    total = time.perf_counter() - t_start
+    total = time.perf_counter() - t_start + (continued["seconds"] if continued else 0.0)
     finished = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     metrics = {
         "status": status,
@@ -264,7 +324,8 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
             "train_cpu_seconds": train_cpu,
             # per epoch: the median iteration's CPU time times the iterations of an epoch, so
             # that the first iterations (warm-up) and those right after a switch to another job
-            # (cold caches) do not count; it changes little with how many jobs share the cores
+            # (cold caches) do not count; it changes little with how many jobs share the cores.
+            # A continued run: the median of the iterations it trained itself
             "train_cpu_seconds_per_epoch": float(np.median(iteration_cpu)) * iters if iteration_cpu else None,
             "finished_utc": finished.isoformat(),
         },
@@ -275,12 +336,18 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress):
         "versions": env.versions(),
         "hardware": {**env.hardware(), "threads": cfg["threads"]},
     }
+    if continued:
+        # this job's own time is total_seconds - continued_from.seconds
+        metrics["continued_from"] = continued
     history = {"iterations_per_epoch": iters, "batch_size": bs, "train": hist, "eval": evals}
-    write_npz(out_dir / "weights.npz", model.state_dict())
+    state = model.state_dict()
+    write_npz(out_dir / "weights.npz", state)
+    velocity = opt.state_dict()["velocity"]
+    write_npz(out_dir / "optimizer.npz", {name: v for name, v in zip(state, velocity) if v is not None})
     write_json(out_dir / "history.json", history)
-    # metrics.json last (its presence means the run finished), recording the other two files
-    # and a checksum of itself: cnnlib.runfiles.check_run checks all three when they are read
-    metrics["files"] = {name: file_digest(out_dir / name) for name in ("history.json", "weights.npz")}
+    # metrics.json last (its presence means the run finished), recording the other files
+    # and a checksum of itself: cnnlib.runfiles.check_run checks them all when they are read
+    metrics["files"] = {name: file_digest(out_dir / name) for name in RUN_FILES if name != "metrics.json"}
     metrics = json_safe(metrics)
     metrics["checksum"] = checksum(metrics)
     write_json(out_dir / "metrics.json", metrics)

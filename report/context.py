@@ -420,6 +420,22 @@ def sharing(build_info: dict, runs: list[dict]) -> list[list[str]]:
     return [["Jobs at once", at_once], ["CPU share while training", share]]
 
 
+def runs_line(runs: list[dict]) -> str:
+    """Provenance's "Runs": how many, their compute time, and how many were copied or continued.
+
+    Copied runs cost nothing; a continued run's times include those of the run it continues
+    (``continued_seconds``), which counts on its own row."""
+    trained = [r for r in runs if not r.get("copied_from")]
+    continued = [r for r in trained if r.get("continued_from")]
+    seconds = sum(float(r["total_seconds"]) - (N.number(r.get("continued_seconds")) or 0.0) for r in trained)
+    text = f"{len(runs)}, total compute {seconds / 60:.1f} min"
+    if len(trained) < len(runs):
+        text += f" ({len(runs) - len(trained)} copied: same settings as another run)"
+    if continued:
+        text += f"; {len(continued)} continued: only the epochs beyond a shorter run with the same settings trained"
+    return text
+
+
 def run_table(runs: list[dict]) -> dict:
     """Appendix C's table: one row per variant (runs.csv has one per run) with its seeds,
     their statuses, every seed's final test accuracy in seed order, and the range of the
@@ -433,8 +449,10 @@ def run_table(runs: list[dict]) -> dict:
         seeds = [int(r["seed"]) for r in rs]
         status = ", ".join(f"{n} {s}" for s, n in Counter(r["status"] for r in rs).items())
         copied = sum(1 for r in rs if r.get("copied_from"))
-        if copied:
-            status += f" ({copied} copied)"
+        continued = sum(1 for r in rs if r.get("continued_from") and not r.get("copied_from"))
+        notes = [f"{copied} copied"] * bool(copied) + [f"{continued} continued"] * bool(continued)
+        if notes:
+            status += f" ({', '.join(notes)})"
         times = [float(r["total_seconds"]) for r in rs]
         rows.append([
             experiment, variant,
@@ -547,8 +565,6 @@ def build_context(*, plan, summaries, runs, comparisons, gradcheck, stability, r
                       + f", pixels are {pixel_formula(cfg['data'])}.")
     protocol["others"] = others
 
-    trained = [r for r in runs if not r.get("copied_from")]
-    total_seconds = sum(float(r["total_seconds"]) for r in trained)
     date = build_info["results_date"]
     base_exp, base_variant = plan["baseline"]
     base = by_key[base_exp]
@@ -587,13 +603,11 @@ def build_context(*, plan, summaries, runs, comparisons, gradcheck, stability, r
         "reproduction": reproduction(reference, runs, plan, comparisons),
         "all_comparisons": comparisons_table(comparisons),
         "provenance": {
-            "table": {"head": ["", ""], "align": "ll", "rows": [
+            "table": {"head": ["", ""], "align": ["l", "p{0.75\\linewidth}"], "rows": [
                 ["Commit", f"{build_info['commit']} (uncommitted changes: {'yes' if build_info['dirty'] else 'no'})"],
                 ["Config hash", build_info["config_hash"]],
                 ["Results date", build_info["results_date"]],
-                ["Runs", f"{len(runs)}, total compute {total_seconds / 60:.1f} min"
-                         + (f" ({len(runs) - len(trained)} copied: same settings as another run)"
-                            if len(trained) < len(runs) else "")],
+                ["Runs", runs_line(runs)],
             ]},
             "command": build_info["command"],
             "runs": run_table(runs),

@@ -10,8 +10,8 @@ from conftest import REPO
 from workflow.codehash import code_hash
 from workflow.configcheck import ConfigSizeError, check_config_size, check_mnist_dir
 from cnnlib.config import resolve, training_identity
-from workflow.experiments import (ConfigError, describe, dynamic_runs, model_runs, plan, run_priorities, run_settings,
-                                  shared_runs, training_order, value_name)
+from workflow.experiments import (ConfigError, continued_runs, describe, dynamic_runs, model_runs, plan, run_priorities,
+                                  run_settings, shared_runs, training_order, value_name)
 from workflow.results import RUN_FILES, SUMMARY_COLUMNS, Layout, column, figures
 
 
@@ -145,6 +145,28 @@ def test_runs_with_the_same_settings_are_shared(cfg):
     assert shared_runs(plan(cfg), 1, "resources/mnist") == shared
     cfg["experiments"]["momentum"]["settings"]["epochs"] = 4  # no longer the same runs
     assert not any(k[0] == "weight_decay" for k in shared_runs(plan(cfg), 1, "resources/mnist"))
+
+
+def test_longer_runs_with_the_same_settings_continue_the_shorter_ones(cfg):
+    p = plan(cfg)
+    shared = shared_runs(p, 1, "resources/mnist")
+    continued = continued_runs(p, 1, "resources/mnist", shared)
+    # baseline (2 epochs) -> momentum-0.9 (3; weight_decay's wd-0.0005 copies it) -> cnn (5)
+    assert continued == {**{("cnn_vs_mlp", "cnn", s): ("momentum", "momentum-0.9", s) for s in p.seeds},
+                         **{("momentum", "momentum-0.9", s): ("baseline", "baseline", s) for s in p.seeds}}
+    prio = run_priorities(p, shared, continued)
+    assert prio[("baseline", "baseline", 2)] == prio[("momentum", "momentum-0.9", 2)] == prio[("cnn_vs_mlp", "cnn", 2)] == 6
+    cfg["experiments"]["momentum"]["settings"]["epochs"] = 6  # now the longest: cnn continues the baseline
+    p = plan(cfg)
+    continued = continued_runs(p, 1, "resources/mnist", shared_runs(p, 1, "resources/mnist"))
+    # 2 -> 3 (wd-0.0005, no longer a copy of momentum-0.9) -> 5 -> 6 epochs
+    assert [continued.get(k) for k in [("weight_decay", "wd-0.0005", 0), ("cnn_vs_mlp", "cnn", 0),
+                                       ("momentum", "momentum-0.9", 0)]] == [
+        ("baseline", "baseline", 0), ("weight_decay", "wd-0.0005", 0), ("cnn_vs_mlp", "cnn", 0)]
+    cfg["experiments"]["baseline"]["variants"]["baseline"] = {"optimizer": {"lr": 0.02}}  # other settings: no link
+    p = plan(cfg)
+    continued = continued_runs(p, 1, "resources/mnist", shared_runs(p, 1, "resources/mnist"))
+    assert ("baseline", "baseline", 0) not in continued.values() and ("weight_decay", "wd-0.0005", 0) not in continued
 
 
 def test_experiments_train_longest_runs_first_and_copied_runs_keep_their_copies_priority(cfg):

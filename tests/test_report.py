@@ -224,16 +224,32 @@ def test_pdf_prints_injected_title_literally_and_is_reproducible(tex, figures, t
 def test_appendix_c_has_a_row_per_variant_with_every_seed_in_order():
     from report.context import run_table
 
-    def run(variant, seed, acc, status="completed", seconds=4.0, copied=""):
+    def run(variant, seed, acc, status="completed", seconds=4.0, copied="", continued=""):
         return {"experiment": "e", "variant": variant, "seed": str(seed), "status": status,
-                "test_accuracy": acc, "total_seconds": str(seconds), "copied_from": copied}
+                "test_accuracy": acc, "total_seconds": str(seconds), "copied_from": copied,
+                "continued_from": continued, "continued_seconds": "3.0" if continued else ""}
 
     runs = [run("a", 2, "0.93"), run("a", 0, "0.91", seconds=3.25), run("a", 1, "", status="diverged", seconds=9),
-            run("b", 0, "0.5", copied="runs/e/a/seed-0"), run("b", 3, "0.6", copied="runs/e/a/seed-3")]
+            run("b", 0, "0.5", copied="runs/e/a/seed-0"), run("b", 3, "0.6", copied="runs/e/a/seed-3"),
+            run("c", 0, "0.7", seconds=10.0, continued="runs/e/a/seed-0"),
+            run("c", 1, "0.8", seconds=5.0, copied="runs/e/c/seed-0", continued="runs/e/a/seed-0")]
     table = run_table(runs)
     assert table["rows"] == [["e", "a", "0–2", "2 completed, 1 diverged", "0.9100 n/a 0.9300", "3.2–9.0"],
-                             ["e", "b", "0 3", "2 completed (2 copied)", "0.5000 0.6000", "4.0–4.0"]]
+                             ["e", "b", "0 3", "2 completed (2 copied)", "0.5000 0.6000", "4.0–4.0"],
+                             ["e", "c", "0–1", "2 completed (1 copied, 1 continued)", "0.7000 0.8000", "5.0–10.0"]]
     assert len(table["head"]) == len(table["align"]) == 6
+
+
+def test_compute_time_counts_each_trained_epoch_once():
+    from report.context import runs_line
+
+    runs = [{"total_seconds": "60", "copied_from": "", "continued_from": "", "continued_seconds": ""},
+            {"total_seconds": "60", "copied_from": "runs/e/a/seed-0", "continued_from": "", "continued_seconds": ""},
+            # 60 s of its 150 s are those of the run it continued
+            {"total_seconds": "150", "copied_from": "", "continued_from": "runs/e/a/seed-0", "continued_seconds": "60"}]
+    assert runs_line(runs).startswith("3, total compute 2.5 min (1 copied: same settings as another run); "
+                                      "1 continued: only the epochs beyond a shorter run with the same settings trained")
+    assert runs_line(runs[:2]) == "2, total compute 1.0 min (1 copied: same settings as another run)"
 
 
 def test_jobs_at_once_says_when_training_was_limited_to_the_machines_cpus():

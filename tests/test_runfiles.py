@@ -39,7 +39,7 @@ def test_copy_run_copies_checked_files_under_the_new_config(good_run, tmp_path):
     m = copy_run(good_run, tmp_path / "copy", config, "runs/a/b/seed-0")
     assert check_run(tmp_path / "copy") == m
     assert m["config"] == config and m["copied_from"] == "runs/a/b/seed-0" and m["final"] == source["final"]
-    for name in ("history.json", "weights.npz"):
+    for name in ("history.json", "weights.npz", "optimizer.npz"):
         assert (tmp_path / "copy" / name).read_bytes() == (good_run / name).read_bytes()
 
 
@@ -54,7 +54,7 @@ def test_copy_run_refuses_a_damaged_source(copy, tmp_path):
 
 def test_a_real_run_checks_out(good_run):
     m = check_run(good_run)
-    assert m["status"] == "completed" and set(m["files"]) == {"history.json", "weights.npz"}
+    assert m["status"] == "completed" and set(m["files"]) == {"history.json", "weights.npz", "optimizer.npz"}
     assert m["time"]["train_cpu_seconds"] >= 0
     assert 0 < m["time"]["train_cpu_seconds_per_epoch"] <= 2 * m["time"]["train_cpu_seconds"]
     assert read_history(good_run)["train"]["loss"]
@@ -86,7 +86,7 @@ def test_out_of_range_value_is_named_before_the_checksum(copy):
     damaged(copy, "metrics.json", "final.test_accuracy")
 
 
-@pytest.mark.parametrize("name", ["metrics.json", "history.json", "weights.npz"])
+@pytest.mark.parametrize("name", ["metrics.json", "history.json", "weights.npz", "optimizer.npz"])
 def test_each_file_deleted(copy, name):
     (copy / name).unlink()
     damaged(copy, name, "missing")

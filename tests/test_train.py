@@ -126,6 +126,16 @@ def test_cli_train_and_errors(mnist_dir, tmp_path):
     assert r.returncode == 2 and "nowhere" in r.stderr and "download-mnist" in r.stderr
     assert "Traceback" not in r.stderr
 
+    # two epochs of the same settings continue the one-epoch run; one epoch cannot
+    cfg.write_text("epochs: 2\ndata: {train_limit: 500, test_limit: 300}\neval: {subset: 100}\n")
+    for epochs_file, code, said in (("epochs: 2", 0, "test accuracy"), ("epochs: 1", 2, "it must have fewer")):
+        cfg.write_text(cfg.read_text().replace("epochs: 2", epochs_file).replace("epochs: 1", epochs_file))
+        r = subprocess.run([sys.executable, "-m", "cnnlib", "train", "--config", str(cfg), "--out",
+                            str(tmp_path / f"more-{code}"), "--mnist", str(mnist_dir), "--continue-from", str(out)],
+                           capture_output=True, text=True)
+        assert r.returncode == code and said in r.stdout + r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert json.loads((tmp_path / "more-0" / "metrics.json").read_text())["continued_from"]["run"] == str(out)
+
 
 def test_loss_is_finite_for_huge_logits():
     from cnnlib.losses import SoftmaxCrossEntropy
@@ -235,3 +245,62 @@ def test_cpu_time_per_epoch_ignores_an_interrupted_iteration(mnist, tmp_path, mo
     m = run({**SMALL, "epochs": 1}, tmp_path, data=mnist, progress=False)
     assert m["time"]["train_cpu_seconds"] == pytest.approx(1.0 + 9 * 0.001)
     assert m["time"]["train_cpu_seconds_per_epoch"] == pytest.approx(10 * 0.001)
+
+
+def _same_files(a, b):
+    """history.json and the arrays of weights.npz / optimizer.npz identical; metrics equal but for times."""
+    assert (a / "history.json").read_bytes() == (b / "history.json").read_bytes()
+    for name in ("weights.npz", "optimizer.npz"):
+        with np.load(a / name) as x, np.load(b / name) as y:
+            assert sorted(x.files) == sorted(y.files) and x.files
+            for k in x.files:
+                assert np.array_equal(x[k], y[k]), f"{name}:{k}"
+    ma, mb = strict_json(a / "metrics.json"), strict_json(b / "metrics.json")
+    for m in (ma, mb):
+        for key in ("time", "checksum", "files", "continued_from", "versions", "hardware"):
+            m.pop(key, None)
+        for row in m["epochs"]:
+            row.pop("seconds")
+    assert ma == mb
+
+
+@pytest.mark.parametrize("settings", [
+    {},  # the CNN, constant rate, momentum and weight decay
+    {"schedule": {"name": "dynamic"}},  # the rate follows the recent loss: the loss window carries over
+    {"model": {"name": "mlp"}, "optimizer": {"weight_decay": 0.0}},  # the BLAS update (784x256 weight)
+], ids=["cnn", "dynamic", "mlp"])
+def test_a_continued_run_is_bit_for_bit_the_run_trained_from_scratch(mnist, tmp_path, settings):
+    cfg = {**SMALL, "eval": {"per_epoch": 3, "subset": 200}, **settings}
+    scratch, short, long = tmp_path / "scratch", tmp_path / "short", tmp_path / "long"
+    run({**cfg, "epochs": 3}, scratch, data=mnist, progress=False)
+    run({**cfg, "epochs": 1}, short, data=mnist, progress=False)
+    m = run({**cfg, "epochs": 3}, long, data=mnist, progress=False, continue_from=short)
+    _same_files(scratch, long)
+    short_m = strict_json(short / "metrics.json")
+    assert m["continued_from"] == {"run": str(short), "epochs": 1, "seconds": short_m["time"]["total_seconds"]}
+    assert m["time"]["total_seconds"] > short_m["time"]["total_seconds"]
+    assert m["time"]["train_cpu_seconds"] > short_m["time"]["train_cpu_seconds"]
+
+
+def test_continuing_a_run_checks_that_it_is_the_same_run_with_fewer_epochs(mnist, tmp_path):
+    short = tmp_path / "short"
+    run({**SMALL, "epochs": 1}, short, data=mnist, progress=False)
+    with pytest.raises(ValueError, match="differ from this run's in more than 'epochs'"):  # ConfigError
+        run({**SMALL, "epochs": 2, "seed": 1}, tmp_path / "b", data=mnist, progress=False, continue_from=short)
+    with pytest.raises(ValueError, match="it has 1 epochs, this run 1; it must have fewer"):
+        run({**SMALL, "epochs": 1}, tmp_path / "c", data=mnist, progress=False, continue_from=short)
+    (short / "optimizer.npz").write_bytes(b"damaged")
+    from cnnlib.runfiles import RunFileError
+    with pytest.raises(RunFileError, match="optimizer.npz"):
+        run({**SMALL, "epochs": 2}, tmp_path / "d", data=mnist, progress=False, continue_from=short)
+
+
+def test_continuing_a_diverged_run_copies_it(mnist, tmp_path):
+    cfg = {**SMALL, "optimizer": {"lr": 1e6}}
+    short = tmp_path / "short"
+    assert run({**cfg, "epochs": 1}, short, data=mnist, progress=False)["status"] == "diverged"
+    m = run({**cfg, "epochs": 3}, tmp_path / "long", data=mnist, progress=False, continue_from=short)
+    scratch = run({**cfg, "epochs": 3}, tmp_path / "scratch", data=mnist, progress=False)
+    assert m["status"] == "diverged" and m["copied_from"] == str(short) and m["config"]["epochs"] == 3
+    assert m["diverged_at_iteration"] == scratch["diverged_at_iteration"]
+    assert (tmp_path / "long" / "history.json").read_bytes() == (tmp_path / "scratch" / "history.json").read_bytes()

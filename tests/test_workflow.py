@@ -128,6 +128,12 @@ def test_end_to_end_then_cached_then_targeted_reruns(repo_copy, mnist_dir, tmp_p
     for name in ("history.json", "weights.npz"):
         assert (copied / name).read_bytes() == (source / name).read_bytes()
     assert "not trained again" in (repo_copy / QUICK / "logs/runs/weight_decay/wd-0.0005/seed-0.log").read_text()
+    # a run with the settings of a shorter one but more epochs continues it: 2 -> 3 -> 5 epochs
+    for longer, shorter in (("cnn_vs_mlp/cnn", "momentum/momentum-0.9"), ("momentum/momentum-0.9", "baseline/baseline")):
+        m = check_run(repo_copy / QUICK / f"runs/{longer}/seed-1")
+        assert m["continued_from"]["run"] == f"{QUICK}/runs/{shorter}/seed-1", longer
+        assert m["final"]["epochs_completed"] == m["config"]["epochs"] > m["continued_from"]["epochs"]
+        assert f"continues {QUICK}/runs/{shorter}/seed-1" in (repo_copy / QUICK / f"logs/runs/{longer}/seed-1.log").read_text()
     md = (repo_copy / QUICK / "report.md").read_text()
     for fig in re.findall(r"\]\(([^)]+\.png)\)", md):
         assert (repo_copy / QUICK / fig).is_file(), fig
@@ -171,7 +177,8 @@ def test_end_to_end_then_cached_then_targeted_reruns(repo_copy, mnist_dir, tmp_p
     jobs = planned_jobs(repo_copy, "--force", target, mnist_dir=mnist_dir)
     assert jobs == {"train": 1}
     jobs = planned_jobs(repo_copy, "--forceall", "momentum", mnist_dir=mnist_dir)
-    assert jobs["train"] == counts["momentum"] * seeds and jobs["summarize"] == 1 and "all" not in jobs
+    # with what it needs: momentum-0.9 continues the baseline's runs
+    assert jobs["train"] == (counts["momentum"] + 1) * seeds and jobs["summarize"] == 1 and "all" not in jobs
 
     # a run that diverges completes as diverged and the workflow goes on to the report
     edit.write_text("experiments: {learning_rate: {sweep: {values: [0.005, 0.01, 0.05, 0.1, 1000]}}}\n")

@@ -18,12 +18,13 @@ are the same variant.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import math
 import re
 from dataclasses import dataclass, field
 
-from cnnlib.config import DEFAULTS, ConfigError as RunConfigError, resolve, training_identity
+from cnnlib.config import DEFAULTS, ConfigError as RunConfigError, continuation_identity, resolve, training_identity
 
 #: Variant names become folder names and report labels.
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -306,6 +307,30 @@ def shared_runs(p: Plan, threads: int, data_dir: str) -> dict[tuple[str, str, in
     return out
 
 
+def continued_runs(p: Plan, threads: int, data_dir: str,
+                   shared: dict[tuple[str, str, int], tuple[str, str, int]]) -> dict[tuple[str, str, int], tuple[str, str, int]]:
+    """``{run: run it continues}`` for every trained run (not in ``shared``:
+    :func:`shared_runs`) whose settings are another trained run's with fewer epochs
+    (:func:`cnnlib.config.continuation_identity`). It starts where that run stopped and
+    trains only the remaining epochs (:func:`cnnlib.train.run` ``continue_from``: the same
+    files, bit for bit, as training from scratch). Of several such runs it continues the
+    one with the most epochs, so that runs of 2, 3 and 5 epochs form a chain.
+
+    In the default config: cnn_vs_mlp's ``cnn`` (5 epochs) continues ``momentum-0.9`` (3),
+    which continues the ``baseline`` (2).
+    """
+    groups: dict[str, list[tuple[int, tuple[str, str, int]]]] = {}
+    for key in sorted(k for k in p.runs() if k not in shared):
+        settings = run_settings(p.variant(key[0], key[1]), key[2], threads, data_dir)
+        groups.setdefault(continuation_identity(settings), []).append((settings["epochs"], key))
+    out = {}
+    for members in groups.values():
+        members.sort()  # by epochs; trained runs of one group never have the same epochs (they would be shared)
+        for (_, shorter), (_, longer) in itertools.pairwise(members):
+            out[longer] = shorter
+    return out
+
+
 def training_order(p: Plan) -> list[str]:
     """The experiments in the order their runs should train: longest runs first (the most
     epochs of any of its runs), ties in config order.
@@ -318,15 +343,22 @@ def training_order(p: Plan) -> list[str]:
     return sorted(names, key=lambda e: (-most[e], names.index(e)))
 
 
-def run_priorities(p: Plan, shared: dict[tuple[str, str, int], tuple[str, str, int]]) -> dict[tuple[str, str, int], int]:
+def run_priorities(p: Plan, shared: dict[tuple[str, str, int], tuple[str, str, int]],
+                   continued: dict[tuple[str, str, int], tuple[str, str, int]] | None = None) -> dict[tuple[str, str, int], int]:
     """``{run: scheduling priority}``, from ``len(experiments)`` for the first experiment of
     :func:`training_order` down to 1 for the last. A run whose files other runs copy
-    (``shared``: :func:`shared_runs`) takes the highest priority of those runs."""
+    (``shared``: :func:`shared_runs`) or continue (``continued``: :func:`continued_runs`)
+    takes the highest priority of those runs, and so on down a chain."""
     order = training_order(p)
     rank = {e: len(order) - i for i, e in enumerate(order)}
     out = {key: rank[key[0]] for key in p.runs()}
-    for copy, source in shared.items():
-        out[source] = max(out[source], out[copy])
+    links = [*shared.items(), *(continued or {}).items()]
+    changed = True
+    while changed:  # a chain: copy -> trained run -> the run it continues -> ...
+        changed = False
+        for later, source in links:
+            if out[later] > out[source]:
+                out[source], changed = out[later], True
     return out
 
 

@@ -89,7 +89,7 @@ CURVE_NUMBERS = ("iteration", "epoch", "loss", "accuracy", "lr", "images")
 RUNS_COLUMNS = [
     "experiment", "variant", "seed", "status", "diverged_at_iteration", "test_accuracy", "test_loss",
     "train_loss", "epochs_completed", "iterations", "train_seconds", "train_cpu_seconds", "eval_seconds", "total_seconds",
-    "parameters", "model", "finished_utc", "copied_from",
+    "parameters", "model", "finished_utc", "copied_from", "continued_from", "continued_seconds",
 ] + [q for q in SUMMARY_QUANTITIES if q not in ("test_accuracy", "test_loss", "train_loss", "train_seconds")]
 
 #: ``summary/comparisons.csv``: one row per comparison the report states (:mod:`report.inference`).

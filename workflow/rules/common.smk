@@ -22,6 +22,7 @@ from workflow.experiments import (
     run_settings,
     seed_groups,
     shared_runs,
+    continued_runs,
 )
 from workflow.jobs import prepare_jobs
 from workflow.provenance import command_line, git_state
@@ -91,9 +92,21 @@ def same_run(wildcards):
     return [R.run_file(name, *SHARED[key]) for name in RUN_FILES]
 
 
+# runs that train the first epochs of a longer run: the longer run continues the shorter one
+CONTINUED = continued_runs(PLAN, config["threads"], Path(MNIST_MANIFEST).parent, SHARED)
+
+
+def continued_run(wildcards):
+    """The files of the shorter run this run continues ([] for a run that starts from scratch)."""
+    key = (wildcards.experiment, wildcards.variant, int(wildcards.seed))
+    if key not in CONTINUED:
+        return []
+    return [R.run_file(name, *CONTINUED[key]) for name in RUN_FILES]
+
+
 # experiments train one after another, longest runs first (workflow.experiments.training_order);
 # every other job uses finished runs and goes before any training job that is still waiting
-PRIORITY = run_priorities(PLAN, SHARED)
+PRIORITY = run_priorities(PLAN, SHARED, CONTINUED)
 FOLLOW_UP = max(PRIORITY.values(), default=0) + 1
 
 

@@ -35,10 +35,12 @@ rule train:
     input:
         data=ancient(MNIST_MANIFEST),
         same=same_run,
+        continues=continued_run,
     output:
         metrics=R.run_file("metrics.json"),
         history=R.run_file("history.json"),
         weights=R.run_file("weights.npz"),
+        optimizer=R.run_file("optimizer.npz"),
     log:
         R.log("runs/{experiment}/{variant}/seed-{seed}.log"),
     benchmark:

@@ -1,7 +1,9 @@
 """Train one run (one variant, one seed) with cnnlib; progress and a summary go to the log.
 
 A run whose settings train exactly the numbers of an earlier run (``input.same``: that run's
-files; workflow.experiments.shared_runs) is not trained again: its files are copied."""
+files; workflow.experiments.shared_runs) is not trained again: its files are copied. A run
+whose first epochs another run trains (``input.continues``: that run's files;
+workflow.experiments.continued_runs) continues it and trains only the remaining epochs."""
 
 from contextlib import redirect_stderr
 from pathlib import Path
@@ -19,6 +21,10 @@ with open(snakemake.log[0], "w") as log, redirect_stderr(log):  # per-epoch line
         source = Path(snakemake.input.same[0]).parent
         metrics = copy_run(source, out, settings, str(source))
         print(f"same settings as {source}: its files copied, not trained again", file=log)
+    elif snakemake.input.continues:
+        source = Path(snakemake.input.continues[0]).parent
+        print(f"continues {source}", file=log)
+        metrics = run(settings, out, progress=True, continue_from=source)
     else:
         metrics = run(settings, out, progress=True)
     final = metrics["final"]
