@@ -7,10 +7,12 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
-from workflow.scheduling import coalesce_reevaluations
+from workflow.scheduling import coalesce_reevaluations, look_behind_ancient_inputs
 
 # one pending re-evaluation timer at a time (Snakemake otherwise starts a chain per finished job)
 coalesce_reevaluations()
+# jobs below a rerunning job through ancient() inputs are checked for their own reasons
+look_behind_ancient_inputs()
 
 
 configfile: "config/config.yaml"

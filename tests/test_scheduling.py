@@ -5,7 +5,8 @@ import time
 
 from snakemake.scheduling.job_scheduler import JobScheduler
 
-from workflow.scheduling import coalesce_reevaluations
+from conftest import REPO
+from workflow.scheduling import coalesce_reevaluations, look_behind_ancient_inputs
 
 
 def bare_scheduler(cls):
@@ -81,6 +82,47 @@ def test_the_snakefile_applies_the_fix():
 
     lines = [ln.strip() for ln in (REPO / "Snakefile").read_text().splitlines()]
     assert "coalesce_reevaluations()" in lines
+
+
+def test_masking_walks_only_through_inputs_that_are_not_all_ancient():
+    import asyncio
+
+    import snakemake.api  # noqa: F401 - loads snakemake.dag without its import cycle
+    from snakemake.dag import DAG
+
+    class File:  # what the walk reads of Snakemake's input files
+        def __init__(self, ancient):
+            self.is_ancient = ancient
+
+    def upstream():
+        class Upstream:  # Snakemake's walk; update_needrun stands in for Snakemake's, recording its masking walk
+            bfs = DAG.bfs
+
+            async def update_needrun(self):
+                self.masked = list(self.bfs(self.depending, "data"))
+
+        dag = object.__new__(Upstream)
+        plain, ancient = File(False), File(True)
+        # data -> train (an ancient input) -> summary; data -> other (one plain input among ancient ones)
+        dag.depending = {"data": {"train": {ancient}, "other": {ancient, plain}}, "train": {"summary": {plain}},
+                         "other": {}, "summary": {}}
+        return Upstream, dag
+
+    cls, dag = upstream()
+    asyncio.run(dag.update_needrun())
+    assert dag.masked == ["data", "train", "other", "summary"]  # Snakemake masks train and summary too
+
+    cls, dag = upstream()
+    assert look_behind_ancient_inputs(cls) is True
+    patched = cls.update_needrun
+    assert look_behind_ancient_inputs(cls) is True and cls.update_needrun is patched  # not wrapped twice
+    asyncio.run(dag.update_needrun())
+    assert dag.masked == ["data", "other"]  # train (and below it) is left to its own reasons
+    assert list(dag.bfs(dag.depending, "data")) == ["data", "train", "other", "summary"]  # other walks unchanged
+    assert look_behind_ancient_inputs(type("Later", (), {})) is False
+    assert hasattr(DAG, "update_needrun") and hasattr(DAG, "bfs")  # the installed Snakemake gets the fix
+    lines = [ln.strip() for ln in (REPO / "Snakefile").read_text().splitlines()]
+    assert "look_behind_ancient_inputs()" in lines
 
 
 class FakeWorkflow:

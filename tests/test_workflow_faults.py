@@ -65,6 +65,24 @@ def test_damaged_cached_runs_are_named_and_retrained(repo, mnist_dir):
     assert planned_jobs(repo, "baseline", "cnn_vs_mlp", mnist_dir=mnist_dir) == {}
 
 
+def test_a_code_change_under_both_the_data_step_and_training_reruns_both_at_once(repo, mnist_dir):
+    # training takes the MNIST manifest as ancient(): Snakemake skipped jobs below the
+    # rerunning data step and never saw that their own code had changed
+    snakemake(repo, "baseline", mnist_dir=mnist_dir)
+    for path, want in (("cnnlib/data.py", {"mnist": 1, "train": 2}),  # imported by both steps
+                       ("workflow/scripts/get_mnist.py", {"mnist": 1})):  # the data step only
+        source = repo / path
+        original, stat = source.read_text(), source.stat()
+        source.write_text(original + "\n_CHANGED = 1\n")
+        try:
+            jobs = planned_jobs(repo, "baseline", mnist_dir=mnist_dir)
+        finally:
+            source.write_text(original)
+            os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        assert {k: v for k, v in jobs.items() if k in ("mnist", "train")} == want, path
+    assert planned_jobs(repo, "baseline", mnist_dir=mnist_dir) == {}
+
+
 def test_data_depends_on_content_not_on_its_path(repo, mnist_dir, tmp_path):
     snakemake(repo, "baseline", mnist_dir=mnist_dir)
     manifest = repo / "resources/mnist/MANIFEST.json"

@@ -12,6 +12,9 @@ at most one pending timer per delay: a round still follows within the timespan w
 rate limit may have held jobs back, which is all the timers are for. The timers are daemon
 threads, so Snakemake also no longer waits for them when it exits.
 
+:func:`look_behind_ancient_inputs` fixes a case where Snakemake leaves out jobs that must
+rerun: see there.
+
 :func:`limit_training_cpus` keeps local training jobs from outnumbering the machine's CPUs.
 """
 
@@ -19,8 +22,10 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 
-MARK = "_cnnlib_coalesced"
+MARK = "_cnnlib_coalesced"  # on the methods this module replaced
+MASKING = "_cnnlib_masking"  # on a DAG while it decides which jobs rerun
 
 
 def coalesce_reevaluations(scheduler_class=None) -> bool:
@@ -60,6 +65,58 @@ def coalesce_reevaluations(scheduler_class=None) -> bool:
     setattr(schedule_reevaluation, MARK, True)
     schedule_reevaluation.__wrapped__ = original
     scheduler_class._schedule_reevalutation = schedule_reevaluation
+    return True
+
+
+def look_behind_ancient_inputs(dag_class=None) -> bool:
+    """Make Snakemake check, by its own reasons, every job that takes a rerunning job's
+    output only through ``ancient()`` inputs.
+
+    ``DAG.update_needrun`` first walks the jobs in order and, once a job must rerun, skips
+    ("masks") every job below it, to reach them again when it spreads the rerun down the
+    DAG. But the spread stops at ``ancient()`` inputs, so a job below one is never looked at,
+    even when its own params or code changed. Here the training jobs take the MNIST
+    manifest as ``ancient()``: a statement changed in ``cnnlib/data.py`` (which both the
+    data step and training import) reran the data step and left the training for the next
+    invocation. The fix masks only through edges that are not all ``ancient()``.
+
+    Returns True when the fix is in place (now or before); False, changing nothing, when
+    this Snakemake's DAG lacks the methods it wraps.
+    """
+    if dag_class is None:
+        import snakemake.api  # noqa: F401 - loads snakemake.dag without its import cycle
+        from snakemake.dag import DAG as dag_class
+    update, bfs = getattr(dag_class, "update_needrun", None), getattr(dag_class, "bfs", None)
+    if update is None or bfs is None:
+        return False
+    if getattr(update, MARK, False):
+        return True
+
+    def masking_bfs(self, direction, *jobs, stop=lambda job: False):
+        if not getattr(self, MASKING, False) or direction is not self.depending:
+            yield from bfs(self, direction, *jobs, stop=stop)
+            return
+        queue, visited = deque(jobs), set(jobs)
+        while queue:
+            job = queue.popleft()
+            if stop(job):
+                continue
+            yield job
+            for later, files in direction[job].items():
+                if later not in visited and not (files and all(f.is_ancient for f in files)):
+                    visited.add(later)
+                    queue.append(later)
+
+    async def update_needrun(self, *args, **kwargs):
+        setattr(self, MASKING, True)  # the masking walk is the only bfs over `depending` in there
+        try:
+            return await update(self, *args, **kwargs)
+        finally:
+            setattr(self, MASKING, False)
+
+    setattr(update_needrun, MARK, True)
+    update_needrun.__wrapped__, masking_bfs.__wrapped__ = update, bfs
+    dag_class.update_needrun, dag_class.bfs = update_needrun, masking_bfs
     return True
 
 
