@@ -410,8 +410,8 @@ def sharing(build_info: dict, runs: list[dict]) -> list[list[str]]:
                    f"{N.plural(threads, 'BLAS thread')} each) on {build_info['environment'].get('Cores', '?')} cores")
     else:
         at_once = "a cluster executor: jobs on the cluster's nodes"
-    shares = sorted(c / w for r in runs if (c := N.number(r.get("train_cpu_seconds")))
-                    and (w := N.number(r.get("train_seconds"))))
+    shares = sorted(c / w for r in runs if not r.get("copied_from")  # a copy's times are its source's
+                    and (c := N.number(r.get("train_cpu_seconds"))) and (w := N.number(r.get("train_seconds"))))
     if not shares:
         return [["Jobs at once", at_once]]
     share = (f"{N.percent(shares[len(shares) // 2])} of a core (median over {N.plural(len(shares), 'run')}; "

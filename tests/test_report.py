@@ -264,6 +264,10 @@ def test_jobs_at_once_says_when_training_was_limited_to_the_machines_cpus():
     assert sharing({**info, "training_cpus": None}, runs)[0][1].startswith("up to 4 training jobs at once (--cores 4;")
     assert sharing({**info, "cores": None}, [])[0][1] == "a cluster executor: jobs on the cluster's nodes"
     assert sharing(info, runs)[1][1].startswith("90% of a core (median over 1 run;")
+    copy = {"train_cpu_seconds": "9", "train_seconds": "10", "copied_from": "runs/a/b/seed-0"}
+    more = [{"train_cpu_seconds": "5", "train_seconds": "10"}, {"train_cpu_seconds": "7", "train_seconds": "10"}]
+    assert sharing(info, runs + more + [copy])[1][1].startswith(
+        "70% of a core (median over 3 runs; 50% to 90%)")  # the copy is not a run of its own
 
 
 def test_template_prose_has_no_unescaped_tex_specials(figures, tmp_path):
