@@ -3,7 +3,7 @@
 ``run(config, out_dir)`` trains and writes, atomically:
 
 * ``metrics.json``: status (``completed`` or ``diverged``), final figures, times (wall
-  and CPU), the resolved config, seed, versions and hardware, the SHA-256 of the other two
+  and CPU), the resolved config, seed, versions and hardware, the SHA-256 of the other
   files and a checksum of itself (checked on reading: :mod:`cnnlib.runfiles`);
 * ``weights.npz``: the trained parameters (``model.state_dict()`` keys, e.g. ``0.weight``);
 * ``optimizer.npz``: the optimizer's momentum buffers, under the same keys (what a longer
@@ -234,7 +234,7 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress, start=None)
         history, before = start["history"], start["metrics"]
         if (history["iterations_per_epoch"], history["batch_size"]) != (iters, bs):
             raise config_mod.ConfigError(f"cannot continue {start['folder']}: it ran {history['iterations_per_epoch']} "
-                             f"iterations of {history['batch_size']} per epoch, this run {iters} of {bs}")
+                                         f"iterations of {history['batch_size']} per epoch, this run {iters} of {bs}")
         first_epoch = before["config"]["epochs"]
         for _ in range(first_epoch):  # the shuffles of the epochs already trained
             shuffle_rng.permutation(len(train_x))
