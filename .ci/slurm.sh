@@ -5,7 +5,7 @@
 # /etc/slurm/slurm.conf, starts munged, slurmctld and slurmd, runs a small config of the
 # workflow through `snakemake --profile profiles/slurm` in a temporary copy of the repo,
 # runs the same config locally in another copy, and checks that every run's metrics,
-# history and weights are identical (times may differ). Before that, dry runs through the
+# history, weights and optimizer state are identical (times may differ). Before that, dry runs through the
 # profile count the SLURM jobs (group jobs + ungrouped cluster jobs) of the default config
 # (fails above 20) and of the CI config; after the SLURM run it checks that exactly that
 # many jobs were submitted and prints what each asked SLURM for (CPUs, memory, time limit),
@@ -380,6 +380,7 @@ for run in sorted(set(runs_s) & set(runs_l)):
         "history": json.loads((slurm / run / "history.json").read_text())
         == json.loads((local / run / "history.json").read_text()),
         "weights": same_npz(slurm / run / "weights.npz", local / run / "weights.npz"),
+        "optimizer": same_npz(slurm / run / "optimizer.npz", local / run / "optimizer.npz"),
     }
     if ms.get("versions") != ml.get("versions"):
         print(f"note: {run}: versions differ: {ms.get('versions')} vs {ml.get('versions')}")
@@ -404,7 +405,8 @@ for r in [head] + rows:
 if bad:
     print("MISMATCH:\n  " + "\n  ".join(bad))
     sys.exit(1)
-print(f"{len(runs_s)} runs: metrics (all but times), history and weights identical under SLURM and locally")
+print(f"{len(runs_s)} runs: metrics (all but times), history, weights and optimizer state identical under SLURM "
+      "and locally")
 EOF
 
 ok=1

@@ -244,7 +244,8 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress, start=None)
         recent.extend(hist["loss"][-recent.maxlen :])
         t = before["time"]
         train_seconds, eval_seconds, train_cpu = t["train_seconds"], t["eval_seconds"], t["train_cpu_seconds"]
-        continued = {"run": str(start["folder"]), "epochs": first_epoch, "seconds": t["total_seconds"]}
+        continued = {"run": str(start["folder"]), "epochs": first_epoch}
+        continued_seconds = t["total_seconds"]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for epoch in range(first_epoch, epochs):
             t_epoch = time.perf_counter()
@@ -308,7 +309,7 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress, start=None)
         "epochs_completed": len(epoch_rows),
         "iterations": iteration,
     }
-    total = time.perf_counter() - t_start + (continued["seconds"] if continued else 0.0)
+    total = time.perf_counter() - t_start + (continued_seconds if continued else 0.0)
     finished = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     metrics = {
         "status": status,
@@ -328,6 +329,8 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress, start=None)
             # A continued run: the median of the iterations it trained itself
             "train_cpu_seconds_per_epoch": float(np.median(iteration_cpu)) * iters if iteration_cpu else None,
             "finished_utc": finished.isoformat(),
+            # a continued run: the part of total_seconds that was the continued run's
+            **({"continued_seconds": continued_seconds} if continued else {}),
         },
         "epochs": epoch_rows,
         "model": {"name": cfg["model"]["name"], "parameters": count_parameters(model)},
@@ -337,7 +340,6 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress, start=None)
         "hardware": {**env.hardware(), "threads": cfg["threads"]},
     }
     if continued:
-        # this job's own time is total_seconds - continued_from.seconds
         metrics["continued_from"] = continued
     history = {"iterations_per_epoch": iters, "batch_size": bs, "train": hist, "eval": evals}
     state = model.state_dict()

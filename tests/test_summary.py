@@ -58,7 +58,9 @@ def test_curve_rows_and_run_row():
     row = run_row("exp", "a", 0, metrics(0.9))
     assert list(row) == RUNS_COLUMNS and row["test_accuracy"] == 0.9 and row["total_seconds"] == 11.0
     assert row["continued_from"] == "" and row["continued_seconds"] is None
-    row = run_row("exp", "a", 0, {**metrics(0.9), "continued_from": {"run": "runs/b/c/seed-0", "epochs": 2, "seconds": 4.5}})
+    m = metrics(0.9)
+    row = run_row("exp", "a", 0, {**m, "continued_from": {"run": "runs/b/c/seed-0", "epochs": 2},
+                                  "time": {**m["time"], "continued_seconds": 4.5}})
     assert row["continued_from"] == "runs/b/c/seed-0" and row["continued_seconds"] == 4.5
 
 

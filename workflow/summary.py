@@ -146,6 +146,6 @@ def run_row(experiment: str, variant: str, seed: int, m: dict, quantities: dict 
         "finished_utc": t["finished_utc"], "copied_from": m.get("copied_from", ""),
         # a run that continues a shorter one: its times include that run's (continued_seconds)
         "continued_from": (m.get("continued_from") or {}).get("run", ""),
-        "continued_seconds": (m.get("continued_from") or {}).get("seconds"),
+        "continued_seconds": t.get("continued_seconds"),
     }
     return {k: row[k] for k in RUNS_COLUMNS}
