@@ -72,12 +72,12 @@ def main(old: Path, new: Path) -> int:
         if len(rows_old) != len(rows_new):
             problems.append(f"summary/{summary.name}: {len(rows_old)} rows vs {len(rows_new)}")
             continue
-        for ro, rn in zip(rows_old, rows_new):
+        for i, (ro, rn) in enumerate(zip(rows_old, rows_new)):
             for col, value in ro.items():
                 if "seconds" in col or col not in rn:
                     continue
-                if rn[col] != value:
-                    problems.append(f"summary/{summary.name} {ro['variant']}.{col}: {value} vs {rn[col]}")
+                if rn[col] != value:  # comparisons.csv has no variant column
+                    problems.append(f"summary/{summary.name} {ro.get('variant', f'row {i + 1}')}.{col}: {value} vs {rn[col]}")
     for p in problems:
         print(p)
     print(f"{len(both)} runs compared (metrics apart from times and added fields, history, weights), "
