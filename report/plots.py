@@ -502,7 +502,12 @@ def plot_seeds(run_tables, groups, png, title: str, style: dict | None = None) -
         band.set_ylabel(f"failed\n(< {FAILED_BELOW:g})", rotation=0, ha="right", va="center")
         if not seen["failed"]:
             band.text(0.5, 0.5, "no run failed", transform=band.transAxes, ha="center", va="center", color="grey")
-        band.set_xticks(range(n_groups), ticks, parse_math=False, rotation=90 if rotate else 0)
+        band.set_xticks(range(n_groups), ticks, parse_math=False)
+        if rotate:  # slanted, each label ending under its column: readable without turning the page
+            band.tick_params(axis="x", labelrotation=40)
+            for label in band.get_xticklabels():
+                label.set_horizontalalignment("right")
+                label.set_rotation_mode("anchor")
         fig.align_ylabels([ax, band])
 
         grey = "#555555"
