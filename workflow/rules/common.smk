@@ -14,6 +14,7 @@ from workflow.codehash import code_hash
 from workflow.configcheck import ConfigSizeError, check_config_size, check_mnist_dir
 from workflow.experiments import (
     ConfigError,
+    continued_runs,
     describe,
     dynamic_runs,
     model_runs,
@@ -22,7 +23,6 @@ from workflow.experiments import (
     run_settings,
     seed_groups,
     shared_runs,
-    continued_runs,
 )
 from workflow.jobs import prepare_jobs
 from workflow.provenance import command_line, git_state
