@@ -124,8 +124,9 @@ def copy_run(source, dest, config: dict, source_name: str) -> dict:
     """Make the run in ``source`` (checked first) the run of ``config`` in ``dest``.
 
     For a run whose settings train exactly the numbers of a finished one
-    (:func:`cnnlib.config.training_identity`): its other files are copied byte for byte, ``metrics.json`` gets ``config`` as its config and ``copied_from:
-    source_name``, a new checksum, and is written last. Every write is atomic. Returns the
+    (:func:`cnnlib.config.training_identity`): its other files are copied byte for byte,
+    ``metrics.json`` gets ``config`` as its config and ``copied_from: source_name``, a new
+    checksum, and is written last. Every write is atomic. Returns the
     new metrics.
     """
     source, dest = Path(source), Path(dest)
