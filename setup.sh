@@ -8,8 +8,8 @@ cd "$(dirname "$0")"
 extra=workflow
 [ "${1:-}" = "--dev" ] && extra=dev
 
-tex_packages="texlive-latex-recommended texlive-latex-extra latexmk lmodern poppler-utils"
-if command -v latexmk >/dev/null && command -v pdflatex >/dev/null && command -v pdftotext >/dev/null; then
+tex_packages="texlive-latex-recommended texlive-latex-extra lmodern poppler-utils"
+if command -v pdflatex >/dev/null && command -v pdftotext >/dev/null; then
   :
 elif command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   echo "installing TeX Live (about 300 MB, under a minute)..."
@@ -21,7 +21,7 @@ elif command -v apt-get >/dev/null && command -v sudo >/dev/null; then
   sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $tex_packages >/dev/null
 else
   echo "note: no TeX found. The report will be written as results/report.md only; for the PDF install"
-  echo "      TeX Live with latexmk (Debian/Ubuntu: $tex_packages; Fedora: texlive-scheme-medium latexmk;"
+  echo "      TeX Live (Debian/Ubuntu: $tex_packages; Fedora: texlive-scheme-medium;"
   echo "      macOS: MacTeX) and rerun snakemake."
 fi
 

@@ -163,16 +163,19 @@ def latex_errors(log_text: str, context_lines: int = 3, limit: int = 3) -> str:
     return "\n".join(picked)
 
 
-def find_latexmk() -> str | None:
-    return shutil.which("latexmk") if shutil.which("pdflatex") else None
+def find_pdflatex() -> str | None:
+    return shutil.which("pdflatex")
 
 
 TEX_HELP = (
-    "The PDF needs TeX Live with latexmk. Debian/Ubuntu: apt-get install --no-install-recommends "
-    "texlive-latex-recommended texlive-latex-extra latexmk; Fedora: dnf install texlive-scheme-medium "
-    "latexmk; macOS: install MacTeX (or BasicTeX, then tlmgr install latexmk booktabs listings). "
+    "The PDF needs TeX Live (pdflatex). Debian/Ubuntu: apt-get install --no-install-recommends "
+    "texlive-latex-recommended texlive-latex-extra; Fedora: dnf install texlive-scheme-medium; "
+    "macOS: install MacTeX (or BasicTeX, then tlmgr install booktabs listings). "
     "results/report.md has the same report without TeX."
 )
+
+#: pdflatex passes before giving up on cross-references that keep changing (a report needs 2-3)
+MAX_PASSES = 5
 
 
 def _aux_digest(folder) -> str:
@@ -187,11 +190,17 @@ def _aux_digest(folder) -> str:
 
 def build_pdf(tex_file: str | os.PathLike, pdf_out: str | os.PathLike, source_date_epoch: int,
               workdir: str | os.PathLike | None = None) -> Path:
-    """Compile ``tex_file`` with ``latexmk -pdf`` (no shell escape, no reading outside the
-    tree) and write the PDF to ``pdf_out`` atomically. Raises :class:`LatexError`."""
-    latexmk = find_latexmk()
-    if latexmk is None:
-        raise LatexError("no TeX engine found (latexmk and pdflatex). " + TEX_HELP)
+    """Compile ``tex_file`` with pdflatex (no shell escape, no reading outside the tree) and
+    write the PDF to ``pdf_out`` atomically. Raises :class:`LatexError`.
+
+    Passes run until one leaves the auxiliary files (.aux, .toc, .out, ...) as it found them:
+    then every page number and reference that pass printed is the final one, and the same
+    input always gives the same PDF (latexmk decides the same way, but could stop a pass early
+    when a file changed within the same second).
+    """
+    pdflatex = find_pdflatex()
+    if pdflatex is None:
+        raise LatexError("no TeX engine found (pdflatex). " + TEX_HELP)
     tex_file = Path(tex_file).resolve()
     pdf_out = Path(pdf_out)
     env = {
@@ -203,28 +212,21 @@ def build_pdf(tex_file: str | os.PathLike, pdf_out: str | os.PathLike, source_da
         "TZ": "UTC",
     }
     with tempfile.TemporaryDirectory(prefix="latex-", dir=workdir) as build:
-        cmd = [
-            latexmk, "-pdf", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
-            f"-outdir={build}", tex_file.name,
-        ]
+        cmd = [pdflatex, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
+               f"-output-directory={build}", tex_file.name]
         log = Path(build) / (tex_file.stem + ".log")
-
-        def run(extra=()):
-            r = subprocess.run([*cmd[:1], *extra, *cmd[1:]], cwd=tex_file.parent, env=env, capture_output=True,
-                               text=True)
+        digest = None
+        for _ in range(MAX_PASSES):
+            r = subprocess.run(cmd, cwd=tex_file.parent, env=env, capture_output=True, text=True)
             if r.returncode != 0:
                 text = log.read_text(errors="replace") if log.exists() else r.stdout + r.stderr
                 raise LatexError(f"pdflatex failed on {tex_file.name}:\n{latex_errors(text)}")
-
-        run()
-        # latexmk sometimes stops one pass early (it can miss a table of contents that changed
-        # within the same second), leaving stale page numbers: force passes until the
-        # auxiliary files no longer change, so the same input always gives the same PDF.
-        for _ in range(3):
-            before = _aux_digest(build)
-            run(["-g"])
-            if _aux_digest(build) == before:
+            digest, before = _aux_digest(build), digest
+            if digest == before:
                 break
+        else:
+            raise LatexError(f"pdflatex: the cross-references of {tex_file.name} still changed after "
+                             f"{MAX_PASSES} passes")
         from cnnlib.io import atomic_write_bytes
 
         atomic_write_bytes(pdf_out, (Path(build) / (tex_file.stem + ".pdf")).read_bytes())

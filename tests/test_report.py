@@ -24,8 +24,8 @@ SECTIONS = ["Environment", "The network and its implementation", "Experiments", 
 
 @pytest.fixture
 def tex():
-    """The PDF tests need TeX Live with latexmk, and pdftotext; ./setup.sh installs them."""
-    missing = [t for t in ("latexmk", "pdflatex", "pdftotext") if shutil.which(t) is None]
+    """The PDF tests need TeX Live (pdflatex) and pdftotext; ./setup.sh installs them."""
+    missing = [t for t in ("pdflatex", "pdftotext") if shutil.which(t) is None]
     assert not missing, f"{', '.join(missing)} not found: run ./setup.sh (it installs TeX Live) or install them"
 
 
@@ -294,6 +294,35 @@ def test_a_long_command_wraps_inside_the_page(tex, figures, tmp_path):
     printed = "".join(w["text"] for w in ws)
     assert command.replace(" ", "") in printed  # all of it, in order, nothing dropped
     assert f"\n{command}\n" in md
+
+
+def test_pdf_passes_run_until_page_numbers_settle(tex, tmp_path):
+    """A contents list that fills pages moves the sections after it: the page numbers it
+    prints are right only on the third pass (the first writes no contents, the second lists
+    pages from before the contents list was there)."""
+    body = "\n".join(f"\\section{{Part{i:02d}}}\\label{{s{i}}} Page of Part{i:02d}.\\clearpage" for i in range(60))
+    doc = tmp_path / "toc.tex"
+    doc.write_text("\\documentclass{article}\n\\begin{document}\n\\tableofcontents\\clearpage\n"
+                   + body + "\nLast: Part59 on page \\pageref{s59}.\n\\end{document}\n")
+    build_pdf(doc, tmp_path / "toc.pdf", 0)
+    pages = subprocess.run(["pdftotext", str(tmp_path / "toc.pdf"), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    on_page = {m: n for n, text in enumerate(pages, 1) for m in re.findall(r"Page of (Part\d\d)", text)}
+    contents = "".join(p for p in pages if "Contents" in p or not re.search(r"Page of Part", p))
+    listed = dict(re.findall(r"\d+\s+(Part\d\d)\s+(\d+)", contents))
+    assert len(on_page) == 60 and on_page["Part00"] > 2  # the contents list takes two pages
+    assert {k: int(v) for k, v in listed.items()} == on_page
+    assert f"Last: Part59 on page {on_page['Part59']}." in pages[-2].replace("\n", " ")
+
+
+def test_pdf_gives_up_when_references_never_settle(tex, tmp_path):
+    doc = tmp_path / "loop.tex"  # every pass writes a new value into its .aux
+    doc.write_text("\\documentclass{article}\n\\makeatletter\n\\providecommand\\passes{0}\n\\begin{document}\n"
+                   "\\immediate\\write\\@auxout{\\gdef\\string\\passes{\\the\\numexpr\\passes+1\\relax}}\n"
+                   "Pass \\passes.\n\\end{document}\n")
+    with pytest.raises(LatexError, match="still changed after 5 passes"):
+        build_pdf(doc, tmp_path / "loop.pdf", 0)
+    assert not (tmp_path / "loop.pdf").exists()
 
 
 def test_latex_error_shows_the_relevant_lines(tex, tmp_path):

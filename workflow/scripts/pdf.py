@@ -1,4 +1,4 @@
-"""report.tex -> report.pdf with latexmk (no shell escape); a TeX error shows its few relevant lines."""
+"""report.tex -> report.pdf with pdflatex (no shell escape); a TeX error shows its few relevant lines."""
 
 import json
 import sys
