@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 __all__ = [
     "MeanCI", "MedianRange", "PredictionInterval", "Comparison", "SeedsNeeded", "BinomialCI",
@@ -74,8 +74,17 @@ def _close(u: float, v: float) -> bool:
     return abs(u - v) <= _REL_TOL * max(1.0, abs(u), abs(v))
 
 
+def _scipy_stats():
+    """``scipy.stats``, imported when a test first needs it: the import takes about 0.8 s,
+    more than the rest of a figure job, and intervals need only :func:`_t_quantile`."""
+    from scipy import stats
+
+    return stats
+
+
 def _t_quantile(level: float, df: float) -> float:
-    return float(stats.t.ppf(1.0 - (1.0 - level) / 2.0, df))
+    # scipy.stats.t.ppf(q, df) is scipy.special.stdtrit(df, q): the same number
+    return float(special.stdtrit(df, 1.0 - (1.0 - level) / 2.0))
 
 
 def _float_or_none(v) -> float | None:
@@ -216,14 +225,15 @@ def _mann_whitney(a: np.ndarray, b: np.ndarray) -> tuple[str, float]:
     with ties (for which scipy's exact null distribution is wrong) the exact permutation
     distribution of U (midranks) over all C(n_a + n_b, n_a) relabellings, two-sided as twice
     the smaller tail like scipy; the tie-corrected normal approximation when that is too many."""
+    st = _scipy_stats()
     pooled = np.concatenate([a, b])
     if np.unique(pooled).size == pooled.size:
-        return "mann_whitney_exact", float(stats.mannwhitneyu(a, b, alternative="two-sided", method="exact").pvalue)
+        return "mann_whitney_exact", float(st.mannwhitneyu(a, b, alternative="two-sided", method="exact").pvalue)
     na, n = a.size, pooled.size
     if math.comb(n, na) > _MAX_ENUMERATION:
-        p = stats.mannwhitneyu(a, b, alternative="two-sided", method="asymptotic", use_continuity=True).pvalue
+        p = st.mannwhitneyu(a, b, alternative="two-sided", method="asymptotic", use_continuity=True).pvalue
         return "mann_whitney_asymptotic", float(p)
-    ranks = stats.rankdata(pooled)
+    ranks = st.rankdata(pooled)
     idx = np.array(list(itertools.combinations(range(n), na)), dtype=np.intp)
     u_null = ranks[idx].sum(axis=1) - na * (na + 1) / 2.0
     u_obs = ranks[:na].sum() - na * (na + 1) / 2.0
@@ -322,7 +332,7 @@ def compare(a: Sequence[float], b: Sequence[float], paired: bool = False, level:
             return Comparison(ci_low=diff, ci_high=diff, statistic=None, df=float(n - 1), p_value=p,
                               reason="zero variance of the paired differences: p = 1 if the means are equal, "
                                      "0 if they differ", **common)
-        res = stats.ttest_rel(x, y)
+        res = _scipy_stats().ttest_rel(x, y)
         df = float(n - 1)
         half = _t_quantile(level, df) * float(np.std(d, ddof=1)) / math.sqrt(n)
         return Comparison(ci_low=diff - half, ci_high=diff + half, statistic=float(res.statistic), df=df,
@@ -347,7 +357,7 @@ def compare(a: Sequence[float], b: Sequence[float], paired: bool = False, level:
     se = math.sqrt(va + vb)
     df = (va + vb) ** 2 / (va ** 2 / (na - 1) + vb ** 2 / (nb - 1))
     t = diff / se
-    p = float(2.0 * stats.t.sf(abs(t), df))
+    p = float(2.0 * _scipy_stats().t.sf(abs(t), df))
     half = _t_quantile(level, df) * se
     return Comparison(ci_low=diff - half, ci_high=diff + half, statistic=float(t), df=float(df), p_value=p,
                       reason=None, **common)
@@ -404,8 +414,9 @@ def _t_power(effect: float, n: int, alpha: float, paired: bool) -> float:
         df, nc = n - 1, effect * math.sqrt(n)
     else:
         df, nc = 2 * n - 2, effect * math.sqrt(n / 2.0)
-    crit = stats.t.ppf(1.0 - alpha / 2.0, df)
-    return float(stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc))
+    st = _scipy_stats()
+    crit = st.t.ppf(1.0 - alpha / 2.0, df)
+    return float(st.nct.sf(crit, df, nc) + st.nct.cdf(-crit, df, nc))
 
 
 def seeds_needed(difference: float, sd: float, alpha: float = 0.05, power: float = 0.8, cap: int = 100,
@@ -484,8 +495,9 @@ def clopper_pearson(k: int, n: int, level: float = 0.95) -> BinomialCI:
     if n == 0:
         return BinomialCI(0, 0, None, None, None, level)
     a = 1.0 - level
-    low = 0.0 if k == 0 else float(stats.beta.ppf(a / 2.0, k, n - k + 1))
-    high = 1.0 if k == n else float(stats.beta.ppf(1.0 - a / 2.0, k + 1, n - k))
+    beta = _scipy_stats().beta
+    low = 0.0 if k == 0 else float(beta.ppf(a / 2.0, k, n - k + 1))
+    high = 1.0 if k == n else float(beta.ppf(1.0 - a / 2.0, k + 1, n - k))
     return BinomialCI(k, n, k / n, low, high, level)
 
 
@@ -519,7 +531,7 @@ def fisher(k_a: int, n_a: int, k_b: int, n_b: int) -> FisherResult:
     if n_a == 0 or n_b == 0:
         return FisherResult(int(k_a), int(n_a), rate_a, int(k_b), int(n_b), rate_b, None,
                             "a group has no runs: Fisher's test not possible")
-    p = stats.fisher_exact([[k_a, n_a - k_a], [k_b, n_b - k_b]], alternative="two-sided").pvalue
+    p = _scipy_stats().fisher_exact([[k_a, n_a - k_a], [k_b, n_b - k_b]], alternative="two-sided").pvalue
     return FisherResult(int(k_a), int(n_a), rate_a, int(k_b), int(n_b), rate_b, min(1.0, float(p)), None)
 
 

@@ -34,6 +34,27 @@ def assert_no_nan(obj):
 
 # --------------------------------------------------------------------------- mean_ci
 
+def test_t_quantile_is_scipys_t_ppf_bit_for_bit():
+    for level in (0.9, 0.95, 0.99):
+        for df in (1, 2, 4, 7.3, 29, 1000.5):  # Welch's df are not whole numbers
+            assert S._t_quantile(level, df) == float(stats.t.ppf(1 - (1 - level) / 2, df))
+
+
+def test_intervals_and_figures_do_not_import_scipy_stats():
+    """scipy.stats takes about 0.8 s to import, more than a figure job's drawing: the modules
+    the figure and summary jobs use load it only when a test needs it."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    code = ("import sys, report.stats, report.plots, workflow.summary\n"
+            "report.stats.mean_ci([0.9, 0.92, 0.95]); report.stats.prediction_interval([0.9, 0.92, 0.95])\n"
+            "print('scipy.stats' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
 def test_mean_ci_against_hand_t_interval():
     r = S.mean_ci(FIVE)
     half = stats.t.ppf(0.975, 4) * FIVE_SD / math.sqrt(5)  # 2.776445 * 0.0070711 = 0.019632
