@@ -156,3 +156,15 @@ def test_usable_cpus_follows_the_affinity_mask():
     import workflow.scheduling as sched
 
     assert sched.usable_cpus() == len(os.sched_getaffinity(0))
+
+
+def test_the_workflow_profile_makes_snakemake_schedule_greedily(monkeypatch):
+    """profiles/default is read by every `snakemake` in the repo (Snakemake's workflow
+    profile); without it Snakemake runs its ILP scheduler (pulp + CBC) at every round."""
+    from snakemake.cli import parse_args
+
+    monkeypatch.chdir(REPO)
+    _, args = parse_args(["--cores", "2", "-n"])
+    assert args.scheduler == "greedy"
+    _, args = parse_args(["--cores", "2", "-n", "--workflow-profile", "none"])
+    assert args.scheduler == "ilp"  # Snakemake's default: what the profile changes
