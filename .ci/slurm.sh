@@ -5,8 +5,8 @@
 # /etc/slurm/slurm.conf, starts munged, slurmctld and slurmd, runs a small config of the
 # workflow through `snakemake --profile profiles/slurm` in a temporary copy of the repo,
 # runs the same config locally in another copy, and checks that every run's metrics,
-# history, weights and optimizer state are identical (times may differ). Before that, dry runs through the
-# profile count the SLURM jobs (group jobs + ungrouped cluster jobs) of the default config
+# history, weights and optimizer state are identical (times may differ). Before that, dry
+# runs through the profile count the SLURM jobs (group jobs + ungrouped cluster jobs) of the default config
 # (fails above 20) and of the CI config; after the SLURM run it checks that exactly that
 # many jobs were submitted and prints what each asked SLURM for (CPUs, memory, time limit),
 # checking a group job's time limit against the sum of its runs'. Every daemon it started is

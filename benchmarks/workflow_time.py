@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import shutil
 import statistics
@@ -23,17 +22,17 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from workflow.results import Layout  # noqa: E402
+
 IGNORE = shutil.ignore_patterns(".git", ".venv", "results", ".snakemake", "__pycache__", "*.egg-info")
 
 
-def cnn_epoch_cpu(runs: Path) -> float | None:
-    """Median training CPU seconds per epoch of the CNN runs that trained (not copied)."""
-    values = []
-    for path in runs.glob("*/*/seed-*/metrics.json"):
-        m = json.loads(path.read_text())
-        per_epoch = m.get("time", {}).get("train_cpu_seconds_per_epoch")
-        if m.get("copied_from") is None and m["config"]["model"]["name"] == "reference_cnn" and per_epoch:
-            values.append(per_epoch)
+def cnn_epoch_cpu(runs_csv: Path) -> float | None:
+    """Median CPU seconds per epoch of the CNN runs that trained (not copied), from runs.csv."""
+    with open(runs_csv, newline="") as fh:
+        values = [float(r["cpu_seconds_per_epoch"]) for r in csv.DictReader(fh)
+                  if r["model"] == "reference_cnn" and not r["copied_from"] and r["cpu_seconds_per_epoch"]]
     return statistics.median(values) if values else None
 
 
@@ -64,14 +63,21 @@ def main() -> int:
         if r.returncode:
             print(f"the workflow failed (exit {r.returncode})", file=sys.stderr)
             return r.returncode
+        root = "results"
+        if args.configfile:  # a profile may put its results elsewhere (config/quick.yaml)
+            import yaml
+
+            root = (yaml.safe_load(Path(args.configfile).read_text()) or {}).get("results", root)
+        layout = Layout(root)
         job_seconds = []
-        for tsv in (work / "results" / "benchmarks").rglob("*.tsv"):
+        for tsv in (work / layout.benchmark()).rglob("*.tsv"):
             with open(tsv, newline="") as fh:
                 job_seconds += [float(row["s"]) for row in csv.DictReader(fh, delimiter="\t")]
         train = sum(job_seconds)
         print(f"wall time {wall:.0f} s with --cores {args.cores} "
               f"({len(job_seconds)} training jobs, {train:.0f} s of training job time in all)")
-        epoch = cnn_epoch_cpu(work / "results" / "runs")
+        runs_csv = work / layout.runs_csv
+        epoch = cnn_epoch_cpu(runs_csv) if runs_csv.is_file() else None
         if epoch is not None:  # the machine's speed during the run: wall time follows it
             print(f"median CPU time of a CNN epoch in these runs: {epoch:.2f} s")
         verdict = "PASS" if wall <= args.target_seconds else "FAIL"

@@ -225,7 +225,7 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress, start=None)
         return loss, acc
 
     first_epoch = iteration = 0
-    continued = None
+    continued, continued_seconds = None, 0.0
     if start is None:
         record_eval(0, full=False)
     else:  # the state after the last epoch of the run being continued
@@ -310,7 +310,7 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress, start=None)
         "epochs_completed": len(epoch_rows),
         "iterations": iteration,
     }
-    total = time.perf_counter() - t_start + (continued_seconds if continued else 0.0)
+    total = time.perf_counter() - t_start + continued_seconds
     finished = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     metrics = {
         "status": status,
