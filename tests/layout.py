@@ -7,7 +7,9 @@
 * no numbered section heading sits in the last 15% of a page's text area (a heading never
   ends a page away from its content);
 * every figure's smallest text (recorded in the PNG by :func:`report.style._save`) measures
-  at least 7 pt at the width the .tex prints it, and no text is cut off at a figure's edge.
+  at least 7 pt at the width the .tex prints it, and no text is cut off at a figure's edge;
+* no sentence of report.md's prose says the same five words twice (a value from the data
+  or the reference file that repeats the template's own words around it).
 """
 
 from __future__ import annotations
@@ -127,13 +129,37 @@ def small_figure_text(tex: str, root: Path, margin: float, page_width: float) ->
     return problems
 
 
+PHRASE = 5  # words
+
+
+def repeated_phrases(markdown: str) -> list[str]:
+    """Sentences of the prose (tables and code spans left out) that contain the same
+    ``PHRASE`` words twice, not overlapping."""
+    problems = []
+    for para in re.split(r"\n\s*\n", markdown):
+        if para.lstrip().startswith(("|", "#", "![")):
+            continue
+        prose = re.sub(r"`[^`]*`", " ", para.replace("\n", " "))
+        for sentence in re.split(r"(?<=[.;:])\s+", prose):
+            w = re.findall(r"[a-z0-9][a-z0-9.\-]*", sentence.lower())
+            first = {}
+            for i in range(len(w) - PHRASE + 1):
+                gram = tuple(w[i : i + PHRASE])
+                if i - first.setdefault(gram, i) >= PHRASE:
+                    problems.append(f"report.md: {' '.join(gram)!r} twice in: {sentence.strip()[:160]}")
+                    break
+    return problems
+
+
 def check(results: Path) -> list[str]:
-    """Every layout problem of the report in ``results`` (report.pdf, report.tex, figures)."""
+    """Every layout problem of the report in ``results`` (report.pdf, report.tex, figures,
+    report.md's prose)."""
     tex = (results / "report.tex").read_text(encoding="utf-8")
     margin = _margin(tex)
     ws = words(results / "report.pdf")
     return (outside_text_area(ws, margin) + stranded_headings(ws, tex, margin)
-            + small_figure_text(tex, results, margin, ws[0]["width"]))
+            + small_figure_text(tex, results, margin, ws[0]["width"])
+            + repeated_phrases((results / "report.md").read_text(encoding="utf-8")))
 
 
 if __name__ == "__main__":
