@@ -279,6 +279,24 @@ def test_template_prose_has_no_unescaped_tex_specials(figures, tmp_path):
     assert bare == []
 
 
+def test_markdown_figures_show_the_captions_the_pdf_prints(figures, tmp_path):
+    """A Markdown viewer shows no alt text: each figure (or pair) is followed by its caption
+    in italics, the same captions, in the same order, as the PDF's."""
+    tex, md = render_both(context(figures, tmp_path))
+    lines = md.splitlines()
+    shown = []
+    for i, line in enumerate(lines):
+        if line.startswith("!["):
+            caption = lines[i + 2]
+            assert lines[i + 1] == "" and caption.startswith("*") and caption.endswith("*"), lines[i : i + 3]
+            assert re.match(r"!\[(Left: )?" + re.escape(caption[1:-1]) + r"\]", line), line
+            shown.append(caption[1:-1])
+    printed = re.findall(r"\\caption\{(.*)\}", tex)
+    assert len(shown) == len(printed) > 10
+    # the same words: the Markdown escapes differ from LaTeX's
+    assert [re.sub(r"\W", "", c) for c in shown] == [re.sub(r"\\\w+|\W", "", c) for c in printed]
+
+
 def test_a_long_command_wraps_inside_the_page(tex, figures, tmp_path):
     """The recorded command is the user's: a long path or an unbroken token still wraps."""
     from layout import _margin, outside_text_area, words
