@@ -56,23 +56,23 @@ def _direction(row: dict, expect: str) -> str:
 def _part(part: dict, decided: list[dict], facts: dict) -> tuple[str, list[str]]:
     kind, exp = part["kind"], part.get("experiment")
     if kind == "untestable":
-        return NOT_TESTABLE, [f"not testable: {part['why']}"]
+        return NOT_TESTABLE, [f"not testable: {part['why']}."]
     if kind == "fact":
         va = facts.get((exp, part["a"]), {}).get(part["quantity"])
         vb = facts.get((exp, part["b"]), {}).get(part["quantity"])
         if va is None or vb is None:
-            return NOT_TESTABLE, [f"not testable: no {part['quantity']} for {part['a']} and {part['b']}"]
+            return NOT_TESTABLE, [f"not testable: no {part['quantity']} for {part['a']} and {part['b']}."]
         holds = va > vb if part["expect"] == "a_greater" else va < vb
-        return SUPPORTED if holds else CONTRADICTED, [f"{part['quantity']}: {part['a']} {va:,}, {part['b']} {vb:,}"]
+        return SUPPORTED if holds else CONTRADICTED, [f"{part['quantity']}: {part['a']} {va:,}, {part['b']} {vb:,}."]
     if kind == "best":
         rows = I.best_rows(decided, exp)
         if not rows:
-            return NOT_TESTABLE, [f"not testable: {exp} has no comparisons"]
+            return NOT_TESTABLE, [f"not testable: {exp} has no comparisons."]
         best = rows[0]["variant_a"]
         if best != part["variant"]:
             against = next((r for r in rows if r["variant_b"] == part["variant"]), None)
             if against is None:
-                return NOT_TESTABLE, [f"not testable: {part['variant']} has no runs that learned"]
+                return NOT_TESTABLE, [f"not testable: {part['variant']} has no runs that learned."]
             verdict = CONTRADICTED if against["claim"] == "a_better" else INCONCLUSIVE
             return verdict, [f"the highest mean is {best}'s; " + row_text(against)]
         verdict = SUPPORTED if all(r["claim"] == "a_better" for r in rows) else INCONCLUSIVE
@@ -80,12 +80,12 @@ def _part(part: dict, decided: list[dict], facts: dict) -> tuple[str, list[str]]
     if kind == "same" and "a" not in part:
         rows = I.experiment_rows(decided, exp)
         if not rows:
-            return NOT_TESTABLE, ["not testable: no comparison was possible"]
+            return NOT_TESTABLE, ["not testable: no comparison was possible."]
         differs = [r for r in rows if r["claim"] != "inconclusive"]
         return (CONTRADICTED if differs else INCONCLUSIVE), [row_text(r) for r in (differs or rows)]
     row = I.find(decided, *_request(part))
     if row is None or row["p_value"] is None:
-        return NOT_TESTABLE, ["not testable: too few runs that learned"]
+        return NOT_TESTABLE, ["not testable: too few runs that learned."]
     if kind == "same":
         return (CONTRADICTED if row["claim"] != "inconclusive" else INCONCLUSIVE), [row_text(row)]
     return _direction(row, part.get("expect", "a_better")), [row_text(row)]
@@ -93,6 +93,8 @@ def _part(part: dict, decided: list[dict], facts: dict) -> tuple[str, list[str]]
 
 def verdicts(claims: list[dict], decided: list[dict], facts: dict) -> list[dict]:
     """``[{quote, verdict, evidence: [sentence]}]`` from the decided comparison rows.
+
+    Every evidence item is a sentence, ending in a full stop (the report joins them).
 
     Args:
         decided: the rows of comparisons.csv (:func:`report.inference.comparisons`).

@@ -1,6 +1,7 @@
 """Sentences from decided comparisons (rows of ``comparisons.csv``): a difference is said to
 exist only where the row claims it; otherwise the sentence says the comparison is
-inconclusive with the seeds run, and how many would resolve it - never "no difference"."""
+inconclusive with the seeds run, and how many would resolve it - never "no difference".
+A sentence's difference is the first-named variant's value minus the second's."""
 
 from __future__ import annotations
 
@@ -53,7 +54,12 @@ def comparison_sentence(r: dict) -> str:
         more = r["variant_a"] if r["claim"] == "b_better" else r["variant_b"]
         return f"{head}: {more} fails more often {tests}."
     d = digits(r["quantity"])
-    numbers = (f"difference {N.fixed(r['difference'], d)} (95% CI {N.interval(r['ci_low'], r['ci_high'], d)}, "
+    # the difference is always the first-named variant's minus the second's: where the
+    # sentence names B first (B is the better one), A - B and its interval are turned round
+    flip = r["claim"] == "b_better" and r["variant_a"] != r["variant_b"]
+    diff, low, high = ((-r["difference"], -r["ci_high"], -r["ci_low"]) if flip
+                       else (r["difference"], r["ci_low"], r["ci_high"]))
+    numbers = (f"difference {N.fixed(diff, d)} (95% CI {N.interval(low, high, d)}, "
                f"{'paired t' if r['test'] == 'paired_t' else 'Welch'} test, {p_phrase('Holm p', r['p_holm'])})")
     if r["claim"] == "inconclusive":
         need = r["seeds_needed"]

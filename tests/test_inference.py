@@ -155,3 +155,41 @@ def test_claims_verdicts_follow_the_rows():
     verdicts = C.verdicts(claims, rows, {})
     assert [v["verdict"] for v in verdicts] == ["inconclusive", "inconclusive", "inconclusive", "not testable"]
     assert "seeds per variant" in verdicts[0]["evidence"][0]
+
+
+def test_a_sentence_gives_the_first_named_variant_minus_the_second():
+    """A row the claim turns round (B better than A) is written "B ... than A": its
+    difference and interval must then be B - A (it printed A - B: "std-1 is more accurate
+    than std-0.1: difference -0.0083")."""
+    from report.sentences import comparison_sentence
+
+    values = {"lr-0.1": [0.99, 0.991, 0.989, 0.99, 0.992], "lr-0.005": [0.95, 0.949, 0.952, 0.951, 0.95]}
+    claims = [{"quote": "small lr is better", "parts": [
+        {"kind": "compare", "experiment": "learning_rate", "a": "lr-0.005", "b": "lr-0.1",
+         "quantity": "test_accuracy", "expect": "a_better"}]}]
+    rows = I.comparisons(plan_of("learning_rate", values, "same"), runs_of("learning_rate", values),
+                         C.requests(claims))
+    # the statement reads the row turned round (A = lr-0.005), whose claim is then b_better
+    evidence = C.verdicts(claims, rows, {})[0]["evidence"]
+    assert I.find(rows, "learning_rate", "lr-0.005", "lr-0.1", "test_accuracy")["claim"] == "b_better"
+    for text in evidence + [comparison_sentence(r) for r in rows]:
+        assert text.startswith("lr-0.1 is more accurate than lr-0.005: difference 0.0"), text
+        low, high = (float(x) for x in text.split("95% CI ")[1].split(",")[0].split(" to "))
+        assert 0 < low < 0.04 < high  # about 0.04 better, the interval ahead of zero
+
+
+def test_claim_evidence_items_are_sentences():
+    """The report joins a statement's evidence with spaces: an item without a full stop ran into
+    the next ("parameters: cnn 2,158, mlp 203,530 cnn against mlp ...")."""
+    values = {"cnn": [0.97, 0.971, 0.969, 0.97, 0.972], "mlp": [0.96, 0.961, 0.959, 0.96, 0.962]}
+    claims = [{"quote": "more parameters, slower", "parts": [
+        {"kind": "fact", "experiment": "cnn_vs_mlp", "a": "cnn", "b": "mlp", "quantity": "parameters",
+         "expect": "a_greater"},
+        {"kind": "compare", "experiment": "cnn_vs_mlp", "a": "cnn", "b": "mlp", "quantity": "test_accuracy",
+         "expect": "a_better"},
+        {"kind": "untestable", "why": "no definition"}]}]
+    rows = I.comparisons(plan_of("cnn_vs_mlp", values, "each"), runs_of("cnn_vs_mlp", values), C.requests(claims))
+    facts = {("cnn_vs_mlp", "cnn"): {"parameters": 2158}, ("cnn_vs_mlp", "mlp"): {"parameters": 203530}}
+    evidence = C.verdicts(claims, rows, facts)[0]["evidence"]
+    assert len(evidence) == 3 and all(e.endswith(".") for e in evidence), evidence
+    assert evidence[0] == "parameters: cnn 2,158, mlp 203,530."
