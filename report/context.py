@@ -604,7 +604,8 @@ def build_context(*, plan, summaries, runs, comparisons, gradcheck, stability, r
         "all_comparisons": comparisons_table(comparisons),
         "provenance": {
             "table": {"head": ["", ""], "align": ["l", "p{0.75\\linewidth}"], "rows": [
-                ["Commit", f"{build_info['commit']} (uncommitted changes: {'yes' if build_info['dirty'] else 'no'})"],
+                ["Commit", build_info["commit"] if build_info["dirty"] is None
+                 else f"{build_info['commit']} (uncommitted changes: {'yes' if build_info['dirty'] else 'no'})"],
                 ["Config hash", build_info["config_hash"]],
                 ["Results date", build_info["results_date"]],
                 ["Runs", runs_line(runs)],

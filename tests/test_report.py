@@ -61,7 +61,7 @@ def figures(tmp_path_factory):
     return root, {n: "report/figures/plot.png" for n in names}
 
 
-def context(figures, tmp_path, overrides=None, title=None, data=None, command="snakemake"):
+def context(figures, tmp_path, overrides=None, title=None, data=None, command="snakemake", git=None):
     """The context of synthetic results (``synthetic.results``; ``data`` to reuse some)."""
     root, figs = figures
     cfg = config()
@@ -77,7 +77,7 @@ def context(figures, tmp_path, overrides=None, title=None, data=None, command="s
                     "naive_loss": "nan", "naive_finite": "False"}],
         reference=yaml.safe_load((REPO / "report/reference_2018.yaml").read_text()),
         build_info={"environment": {"Python": "3.11"}, "commit": "abc123", "dirty": False, "config_hash": "h",
-                    "command": command, "results_date": "2026-11-27T10:00:00+00:00"},
+                    "command": command, "results_date": "2026-11-27T10:00:00+00:00", **(git or {})},
         figures=figs,
         visual={"digits": [0, 1, 2, 3]},
         models=[run_metrics(p, k) for k in p["model_runs"]],
@@ -277,6 +277,30 @@ def test_template_prose_has_no_unescaped_tex_specials(figures, tmp_path):
     body = tex[tex.index("\\begin{document}"):]
     bare = [body[max(0, m.start() - 40): m.start() + 10] for m in re.finditer(r"(?<!\\)[%~]", body)]
     assert bare == []
+
+
+def test_provenance_claims_no_clean_tree_outside_git(figures, tmp_path):
+    """Built from a copy that is no git checkout (a release archive, the benchmark's copy), the
+    report said "unknown (not a git checkout) (uncommitted changes: no)"."""
+    from workflow.provenance import git_state
+
+    def commit_cell(git):
+        _, md = render_both(context(figures, tmp_path / str(len(git["commit"])), git=git))
+        return next(line for line in md.splitlines() if line.startswith("| Commit |"))
+
+    outside = git_state(tmp_path)
+    assert outside == {"commit": "unknown (not a git checkout)", "dirty": None}
+    assert commit_cell(outside) == "| Commit | unknown (not a git checkout) |"
+    repo = tmp_path / "checkout"
+    repo.mkdir()
+    (repo / "a.txt").write_text("1")
+    for args in (["init", "-q"], ["add", "a.txt"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "a"]):
+        subprocess.run(["git", *args], cwd=repo, check=True)
+    clean = git_state(repo)
+    assert re.fullmatch(r"[0-9a-f]{40}", clean["commit"]) and clean["dirty"] is False
+    assert commit_cell(clean) == f"| Commit | {clean['commit']} (uncommitted changes: no) |"
+    (repo / "a.txt").write_text("2")
+    assert git_state(repo) == {**clean, "dirty": True}
 
 
 def test_markdown_figures_show_the_captions_the_pdf_prints(figures, tmp_path):

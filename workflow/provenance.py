@@ -7,7 +7,8 @@ from pathlib import Path
 
 
 def git_state(repo) -> dict:
-    """``{"commit": sha or a note, "dirty": uncommitted changes to tracked files}``."""
+    """``{"commit": sha or a note, "dirty": uncommitted changes to tracked files}``; outside a
+    git checkout ``dirty`` is None (nothing to compare with)."""
 
     def git(*args):
         try:
@@ -16,7 +17,9 @@ def git_state(repo) -> dict:
             return None
         return r.stdout.strip() if r.returncode == 0 else None
 
-    commit = git("rev-parse", "HEAD") or "unknown (not a git checkout)"
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return {"commit": "unknown (not a git checkout)", "dirty": None}
     status = git("status", "--porcelain", "--untracked-files=no")
     return {"commit": commit, "dirty": bool(status)}
 
