@@ -338,7 +338,7 @@ def test_a_long_command_wraps_inside_the_page(tex, figures, tmp_path):
     assert f"\n{command}\n" in md
 
 
-def test_pdf_passes_run_until_page_numbers_settle(tex, tmp_path):
+def test_pdf_passes_run_until_page_numbers_settle(tex, tmp_path, monkeypatch):
     """A contents list that fills pages moves the sections after it: the page numbers it
     prints are right only on the third pass (the first writes no contents, the second lists
     pages from before the contents list was there)."""
@@ -346,7 +346,20 @@ def test_pdf_passes_run_until_page_numbers_settle(tex, tmp_path):
     doc = tmp_path / "toc.tex"
     doc.write_text("\\documentclass{article}\n\\begin{document}\n\\tableofcontents\\clearpage\n"
                    + body + "\nLast: Part59 on page \\pageref{s59}.\n\\end{document}\n")
+    import report.render
+
+    passes = []
+    real_run = subprocess.run
+
+    def run(cmd, *args, **kwargs):
+        passes.append("draft" if "-draftmode" in cmd else "pdf")
+        return real_run(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(report.render.subprocess, "run", run)
     build_pdf(doc, tmp_path / "toc.pdf", 0)
+    # draft passes (no PDF written, no images read) until the page numbers settle, then one
+    # that writes the PDF
+    assert passes == ["draft"] * 3 + ["pdf"]
     pages = subprocess.run(["pdftotext", str(tmp_path / "toc.pdf"), "-"], capture_output=True, text=True,
                            check=True).stdout.split("\f")
     on_page = {m: n for n, text in enumerate(pages, 1) for m in re.findall(r"Page of (Part\d\d)", text)}
@@ -365,6 +378,17 @@ def test_pdf_gives_up_when_references_never_settle(tex, tmp_path):
     with pytest.raises(LatexError, match="still changed after 5 passes"):
         build_pdf(doc, tmp_path / "loop.pdf", 0)
     assert not (tmp_path / "loop.pdf").exists()
+
+
+def test_pdf_refuses_a_last_pass_that_moves_references(tex, tmp_path):
+    """The pass that writes the PDF must find the references the draft passes settled."""
+    doc = tmp_path / "moves.tex"  # writes its .aux differently when not in draft mode
+    doc.write_text("\\documentclass{article}\n\\makeatletter\n\\begin{document}\n"
+                   "\\immediate\\write\\@auxout{\\@percentchar\\ifnum\\pdfdraftmode=0 final\\fi}\n"
+                   "Text.\n\\end{document}\n")
+    with pytest.raises(LatexError, match="changed in the pass that writes the PDF"):
+        build_pdf(doc, tmp_path / "moves.pdf", 0)
+    assert not (tmp_path / "moves.pdf").exists()
 
 
 def test_latex_error_shows_the_relevant_lines(tex, tmp_path):
