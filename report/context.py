@@ -26,8 +26,7 @@ from report import numbers as N
 from report import reproduction as P
 from report import stats
 from report.sentences import BETTER, WHAT, comparison_sentence, digits as _digits
-from report.style import PRINTED_WIDTH
-from workflow.results import ACCURACY_CI, CHANCE, CONVERGED_SHARE, DISPLAY_WINDOW, FAILED_BELOW
+from workflow.results import ACCURACY_CI, CHANCE, CONVERGED_SHARE, DISPLAY_WINDOW, FAILED_BELOW, PRINTED_WIDTH
 
 ACC, LOSS, SEC, EPOCHS = (N.DIGITS[k] for k in ("accuracy", "loss", "seconds", "epochs"))
 

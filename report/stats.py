@@ -495,9 +495,10 @@ def clopper_pearson(k: int, n: int, level: float = 0.95) -> BinomialCI:
     if n == 0:
         return BinomialCI(0, 0, None, None, None, level)
     a = 1.0 - level
-    beta = _scipy_stats().beta
-    low = 0.0 if k == 0 else float(beta.ppf(a / 2.0, k, n - k + 1))
-    high = 1.0 if k == n else float(beta.ppf(1.0 - a / 2.0, k + 1, n - k))
+    # the Beta(p; a, b) quantile: scipy.special.betaincinv(a, b, p), the number
+    # scipy.stats.beta.ppf(p, a, b) gives (without importing scipy.stats)
+    low = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, a / 2.0))
+    high = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 1.0 - a / 2.0))
     return BinomialCI(k, n, k / n, low, high, level)
 
 

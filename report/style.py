@@ -24,6 +24,7 @@ import matplotlib.style
 from matplotlib.figure import Figure
 
 from cnnlib.io import atomic_write_bytes
+from workflow.results import PRINTED_WIDTH
 
 #: Curve colours with plain English names (matplotlib's "tab10"); variant i gets colour i.
 #: The 2018 report named its curves blue, orange, green, red, purple in this order.
@@ -55,15 +56,6 @@ CONV1_PANEL = 1.0  # inches per panel of the conv1 grid (printed 4.9 in wide)
 DEFAULT_FONT = 9.0  # points
 TEXT_WIDTH = 6.54  # inches, the LaTeX report's \linewidth
 MIN_PRINTED_FONT = 7.0  # points, the smallest text size in print
-#: Printed width of each figure kind (workflow.results.Figure.kind), as a fraction of \linewidth.
-PRINTED_WIDTH = {
-    "sweep_accuracy": 0.49,
-    "sweep_loss": 0.49,
-    "sweep_seeds": 0.6,
-    "baseline": 0.8,
-    "lr_trace": 0.7,
-    "conv1": 0.75,
-}
 
 
 def printed_font(kind: str, figure_width: float, font_size: float = DEFAULT_FONT) -> float:

@@ -40,19 +40,33 @@ def test_t_quantile_is_scipys_t_ppf_bit_for_bit():
             assert S._t_quantile(level, df) == float(stats.t.ppf(1 - (1 - level) / 2, df))
 
 
-def test_intervals_and_figures_do_not_import_scipy_stats():
+def test_clopper_pearson_quantiles_are_scipys_beta_ppf_bit_for_bit():
+    for n in range(1, 31):
+        for k in range(n + 1):
+            for level in (0.9, 0.95, 0.99):
+                a = 1 - level
+                r = S.clopper_pearson(k, n, level)
+                assert r.low == (0.0 if k == 0 else float(stats.beta.ppf(a / 2, k, n - k + 1)))
+                assert r.high == (1.0 if k == n else float(stats.beta.ppf(1 - a / 2, k + 1, n - k)))
+
+
+def test_intervals_figures_and_report_context_do_not_import_scipy_stats():
     """scipy.stats takes about 0.8 s to import, more than a figure job's drawing: the modules
-    the figure and summary jobs use load it only when a test needs it."""
+    the figure, summary and report-context jobs use load it only when a test needs it. The
+    context job, the last steps' longest before the PDF, does not import matplotlib either."""
     import subprocess
     import sys
 
     from conftest import REPO
 
-    code = ("import sys, report.stats, report.plots, workflow.summary\n"
+    code = ("import sys, report.stats, report.context\n"
             "report.stats.mean_ci([0.9, 0.92, 0.95]); report.stats.prediction_interval([0.9, 0.92, 0.95])\n"
+            "report.stats.clopper_pearson(2, 5)\n"
+            "print('scipy.stats' in sys.modules, 'matplotlib' in sys.modules)\n"
+            "import report.plots, workflow.summary\n"
             "print('scipy.stats' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
+    assert out.split() == ["False", "False", "False"]
 
 
 def test_mean_ci_against_hand_t_interval():

@@ -224,6 +224,17 @@ class Layout:
 
 # --------------------------------------------------------------------------- figures
 
+#: Printed width of each figure kind (:attr:`Figure.kind`), as a fraction of the report's
+#: text width: the templates print figures at it and report.style sizes their text for it.
+PRINTED_WIDTH = {
+    "sweep_accuracy": 0.49,
+    "sweep_loss": 0.49,
+    "sweep_seeds": 0.6,
+    "baseline": 0.8,
+    "lr_trace": 0.7,
+    "conv1": 0.75,
+}
+
 
 @dataclass(frozen=True)
 class Figure:
