@@ -103,3 +103,25 @@ def test_weights_truncated(copy):
     data = (copy / "weights.npz").read_bytes()
     (copy / "weights.npz").write_bytes(data[:-10])
     damaged(copy, "weights.npz", "bytes")
+
+
+def test_write_csv_writes_what_csv_dictwriter_writes(tmp_path):
+    """write_csv skips DictWriter's per-cell Python work (a curves file has 10^5 rows); the
+    bytes must stay DictWriter's: None and missing keys empty, quoting, float repr, and a key
+    that is no column refused."""
+    import csv
+    import io
+
+    from cnnlib.io import write_csv
+
+    columns = ["a", "b", "c"]
+    rows = [{"a": 1, "b": None, "c": 0.1 + 0.2}, {"a": "x,y", "b": 'say "hi"', "c": "line\nbreak"}, {"c": 3}]
+    write_csv(tmp_path / "t.csv", columns, rows)
+    buf = io.StringIO()
+    ref = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="raise")
+    ref.writeheader()
+    ref.writerows([{k: "" if v is None else v for k, v in r.items()} for r in rows])
+    assert (tmp_path / "t.csv").read_text() == buf.getvalue()
+    with pytest.raises(ValueError, match=r"t2\.csv: row has keys that are no column: d"):
+        write_csv(tmp_path / "t2.csv", columns, [{"a": 1, "d": 2}])
+    assert not (tmp_path / "t2.csv").exists()
