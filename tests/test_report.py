@@ -370,25 +370,20 @@ def test_pdf_passes_run_until_page_numbers_settle(tex, tmp_path, monkeypatch):
     assert f"Last: Part59 on page {on_page['Part59']}." in pages[-2].replace("\n", " ")
 
 
-def test_pdf_gives_up_when_references_never_settle(tex, tmp_path):
-    doc = tmp_path / "loop.tex"  # every pass writes a new value into its .aux
+@pytest.mark.parametrize("aux_write, error", [
+    # every pass writes a new value into its .aux
+    ("\\gdef\\string\\passes{\\the\\numexpr\\passes+1\\relax}", "still changed after 5 passes"),
+    # the .aux differs when not in draft mode: the pass that writes the PDF must find the
+    # references the draft passes settled
+    ("\\@percentchar\\ifnum\\pdfdraftmode=0 final\\fi", "changed in the pass that writes the PDF"),
+])
+def test_pdf_refuses_references_that_do_not_settle(tex, tmp_path, aux_write, error):
+    doc = tmp_path / "moving.tex"
     doc.write_text("\\documentclass{article}\n\\makeatletter\n\\providecommand\\passes{0}\n\\begin{document}\n"
-                   "\\immediate\\write\\@auxout{\\gdef\\string\\passes{\\the\\numexpr\\passes+1\\relax}}\n"
-                   "Pass \\passes.\n\\end{document}\n")
-    with pytest.raises(LatexError, match="still changed after 5 passes"):
-        build_pdf(doc, tmp_path / "loop.pdf", 0)
-    assert not (tmp_path / "loop.pdf").exists()
-
-
-def test_pdf_refuses_a_last_pass_that_moves_references(tex, tmp_path):
-    """The pass that writes the PDF must find the references the draft passes settled."""
-    doc = tmp_path / "moves.tex"  # writes its .aux differently when not in draft mode
-    doc.write_text("\\documentclass{article}\n\\makeatletter\n\\begin{document}\n"
-                   "\\immediate\\write\\@auxout{\\@percentchar\\ifnum\\pdfdraftmode=0 final\\fi}\n"
-                   "Text.\n\\end{document}\n")
-    with pytest.raises(LatexError, match="changed in the pass that writes the PDF"):
-        build_pdf(doc, tmp_path / "moves.pdf", 0)
-    assert not (tmp_path / "moves.pdf").exists()
+                   f"\\immediate\\write\\@auxout{{{aux_write}}}\nPass \\passes.\n\\end{{document}}\n")
+    with pytest.raises(LatexError, match=error):
+        build_pdf(doc, tmp_path / "moving.pdf", 0)
+    assert not (tmp_path / "moving.pdf").exists()
 
 
 def test_latex_error_shows_the_relevant_lines(tex, tmp_path):
