@@ -6,6 +6,7 @@ A sentence's difference is the first-named variant's value minus the second's.""
 from __future__ import annotations
 
 from report import numbers as N
+from report.inference import flip
 
 ACC, SEC, EPOCHS = N.DIGITS["accuracy"], N.DIGITS["seconds"], N.DIGITS["epochs"]
 
@@ -53,13 +54,10 @@ def comparison_sentence(r: dict) -> str:
             return f"{head}: inconclusive with {r['n_a']} and {r['n_b']} runs {tests}."
         more = r["variant_a"] if r["claim"] == "b_better" else r["variant_b"]
         return f"{head}: {more} fails more often {tests}."
+    if r["claim"] == "b_better" and r["variant_a"] != r["variant_b"]:
+        r = flip(r)  # the better one is named first, and a difference is first minus second
     d = digits(r["quantity"])
-    # the difference is always the first-named variant's minus the second's: where the
-    # sentence names B first (B is the better one), A - B and its interval are turned round
-    flip = r["claim"] == "b_better" and r["variant_a"] != r["variant_b"]
-    diff, low, high = ((-r["difference"], -r["ci_high"], -r["ci_low"]) if flip
-                       else (r["difference"], r["ci_low"], r["ci_high"]))
-    numbers = (f"difference {N.fixed(diff, d)} (95% CI {N.interval(low, high, d)}, "
+    numbers = (f"difference {N.fixed(r['difference'], d)} (95% CI {N.interval(r['ci_low'], r['ci_high'], d)}, "
                f"{'paired t' if r['test'] == 'paired_t' else 'Welch'} test, {p_phrase('Holm p', r['p_holm'])})")
     if r["claim"] == "inconclusive":
         need = r["seeds_needed"]
@@ -73,5 +71,4 @@ def comparison_sentence(r: dict) -> str:
     if r["variant_a"] == r["variant_b"]:
         higher = "above" if r["claim"] == "a_better" else "below"
         return f"{r['variant_a']}: final test accuracy {higher} the last epoch's training accuracy: {numbers}."
-    winner, loser = (r["variant_a"], r["variant_b"]) if r["claim"] == "a_better" else (r["variant_b"], r["variant_a"])
-    return f"{winner} {BETTER[r['quantity']]} {loser}: {numbers}."
+    return f"{r['variant_a']} {BETTER[r['quantity']]} {r['variant_b']}: {numbers}."
