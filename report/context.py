@@ -530,6 +530,7 @@ def build_context(*, plan, summaries, runs, comparisons, gradcheck, stability, r
     if architectures:
         summary.append(architecture_summary(comparisons, plan["architectures"]))
     claimed = sum(r["claim"] != "inconclusive" for r in comparisons)
+    timing = sum(I.family(r["quantity"]) == I.TIMING for r in comparisons)
 
     checks = [[r["layer"], r["settings"], r["gradient"], f"{float(r['relative_error']):.1e}",
                "yes" if r["passed"] in (True, "True") else "NO"] for r in gradcheck]
@@ -597,8 +598,8 @@ def build_context(*, plan, summaries, runs, comparisons, gradcheck, stability, r
         "architectures": architectures,
         "summary": summary,
         "rules": {"failed_below": f"{FAILED_BELOW:g}", "chance": f"{CHANCE:g}",
-                  "converged": f"{CONVERGED_SHARE:.0%}", "comparisons": str(len(comparisons)),
-                  "claimed": str(claimed)},
+                  "converged": f"{CONVERGED_SHARE:.0%}", "comparisons": str(len(comparisons) - timing),
+                  "timing_comparisons": N.plural(timing, "comparison") if timing else "", "claimed": str(claimed)},
         "reproduction": reproduction(reference, runs, plan, comparisons),
         "all_comparisons": comparisons_table(comparisons),
         "provenance": {

@@ -16,12 +16,15 @@ Method (the report's Summary states it too):
   to the report's log, not to the file), and P(A > B).
 * Comparisons the report states elsewhere (the 2018 statements, CNN against MLP) are rows
   too, once each: a requested pair already in the file is not added again.
-* Holm's correction runs over every row of the file (``p_holm``). A difference is
+* Holm's correction (``p_holm``) runs over each family of rows (:func:`family`): what
+  training learned (accuracy, failures, convergence: the same numbers on every rebuild of the
+  same runs), and CPU time on its own (this machine's speed, which changes from one rebuild
+  to the next and so must not move the others' corrected p values). A difference is
   *claimed* (``a_better`` / ``b_better``) only when ``p_holm < 0.05``; otherwise it is
   ``inconclusive``. Every row with a t-test says how many seeds per variant would resolve its
-  observed difference with 80% power at the level 0.05 / m (m: the rows with a p value; the
-  strictest step of Holm's procedure), taking the observed difference and spread as the
-  truth (more than 100 is written ``>100``).
+  observed difference with 80% power at the level 0.05 / m (m: the rows of its family with
+  a p value; the strictest step of Holm's procedure), taking the observed difference and
+  spread as the truth (more than 100 is written ``>100``).
 
 Pure functions: the rows of ``runs.csv`` (dicts of strings) and the plan description in,
 rows (dicts) out, in the columns of :data:`workflow.results.COMPARISON_COLUMNS`.
@@ -42,6 +45,17 @@ SEEDS_CAP = 100
 #: variant's final test accuracy (A) with its last-epoch training accuracy (B), seed by seed.
 HIGHER_IS_BETTER = {"test_accuracy": True, "failure_rate": False, "converged_epoch": False,
                     "cpu_seconds_per_epoch": False, "test_vs_train_accuracy": True}
+#: Quantities corrected apart from the rest (see the module docstring): {quantity: family}.
+TIMING = "timing"
+_FAMILIES = {"cpu_seconds_per_epoch": TIMING}
+LEARNING = "learning"
+
+
+def family(quantity: str) -> str:
+    """The Holm family of a row's quantity: :data:`LEARNING` or :data:`TIMING`."""
+    return _FAMILIES.get(quantity, LEARNING)
+
+
 #: The run quantity each row quantity reads (the failure rate is counted, not read).
 _READS = {"test_vs_train_accuracy": ("test_accuracy", "train_accuracy_epoch")}
 
@@ -166,13 +180,22 @@ def requested_row(plan: dict, runs: list[dict], experiment: str, a: str, b: str,
 
 
 def decide(rows: list[dict]) -> list[dict]:
-    """Holm over the rows' p values; then each row's claim, and the seeds per variant a t-test
-    at the family's strictest level, 0.05 / m (m rows with a p value), would need to find the
-    observed difference with 80% power (see the module docstring)."""
-    adjusted = stats.holm([r["p_value"] for r in rows])
-    m = max(1, sum(p is not None for p in adjusted))
+    """Holm over the p values of each :func:`family` of rows; then each row's claim, and the
+    seeds per variant a t-test at its family's strictest level, 0.05 / m (m rows of the family
+    with a p value), would need to find the observed difference with 80% power (see the
+    module docstring)."""
+    members: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        members.setdefault(family(r["quantity"]), []).append(i)
+    adjusted: list[float | None] = [None] * len(rows)
+    size = {}
+    for name, idx in members.items():
+        for i, p in zip(idx, stats.holm([rows[i]["p_value"] for i in idx])):
+            adjusted[i] = p
+        size[name] = max(1, sum(rows[i]["p_value"] is not None for i in idx))
     out = []
     for r, p in zip(rows, adjusted):
+        m = size[family(r["quantity"])]
         claim = "inconclusive"
         if p is not None and p < ALPHA and r["difference"]:
             better_a = (r["difference"] > 0) == HIGHER_IS_BETTER[r["quantity"]]

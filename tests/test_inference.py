@@ -45,6 +45,23 @@ def test_rows_are_best_against_each_other_then_the_other_pairs_and_holm_over_the
     assert isinstance(rows[2]["seeds_needed"], int) or str(rows[2]["seeds_needed"]).startswith(">")
 
 
+def test_cpu_time_is_corrected_apart_and_never_moves_what_training_learned():
+    # two sweeps of accuracies, and CPU-time rows whose p values are the host's noise
+    acc = {"a": [0.95, 0.951, 0.949, 0.952, 0.95], "b": [0.953, 0.955, 0.951, 0.954, 0.953],
+           "c": [0.951, 0.95, 0.953, 0.949, 0.951]}
+    learned = I.comparisons(plan_of("x", acc, "each"), runs_of("x", acc))
+
+    def cpu_row(p):
+        return {**learned[0], "quantity": "cpu_seconds_per_epoch", "p_value": p, "power_input": None}
+
+    decided = {p: I.decide([*learned, cpu_row(p)]) for p in (1e-6, 0.02, 0.9)}
+    for p, rows in decided.items():
+        assert [r["p_holm"] for r in rows[:-1]] == holm([r["p_value"] for r in learned])
+        assert rows[-1]["p_holm"] == pytest.approx(p)  # a family of one
+        assert [r["seeds_needed"] for r in rows[:-1]] == [r["seeds_needed"] for r in learned]
+    assert I.family("cpu_seconds_per_epoch") == I.TIMING != I.family("test_accuracy")
+
+
 def test_runs_of_one_seed_pair_up_only_when_they_share_weights_and_data_order():
     values = {"a": [0.95, 0.96, 0.955, 0.965, 0.952], "b": [0.951, 0.962, 0.957, 0.966, 0.955]}
     paired = I.comparisons(plan_of("x", values, "same"), runs_of("x", values))[0]
