@@ -2,7 +2,9 @@
 # Set up this project on a fresh machine: a virtual environment in .venv with cnnlib and
 # the workflow's Python packages, and TeX Live for the PDF report where it can be installed.
 #   ./setup.sh          what `snakemake --cores 4` needs
-#   ./setup.sh --dev    plus the test tools (pytest, PyTorch 2.13 as the reference, snakefmt)
+#   ./setup.sh --dev    plus the test tools (pytest, PyTorch 2.13 as the reference, snakefmt);
+#                       with CNNLIB_MNIST=DIR set, also copies MNIST from DIR (checked) into
+#                       ~/.cache/cnnlib/mnist, where the tests look when the variable is not set
 set -euo pipefail
 cd "$(dirname "$0")"
 extra=workflow
@@ -28,4 +30,8 @@ fi
 python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip
 .venv/bin/pip install -q -e ".[$extra]"
+if [ "$extra" = dev ] && [ -n "${CNNLIB_MNIST:-}" ]; then
+  # the tests read CNNLIB_MNIST when it is set, else this copy (checked first, then copied once)
+  .venv/bin/python -m cnnlib download-mnist --from "$CNNLIB_MNIST"
+fi
 echo "ready: .venv has cnnlib and the $extra packages"

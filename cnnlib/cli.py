@@ -59,9 +59,10 @@ def _train(args) -> int:
 
 
 def _download(args) -> int:
-    from cnnlib.data import download_mnist
+    from cnnlib.data import cache_folder, copy_mnist, download_mnist
 
-    path = download_mnist(args.folder)
+    folder = args.folder or cache_folder()
+    path = copy_mnist(args.source, folder) if args.source else download_mnist(folder)
     print(f"MNIST is ready in {path}")
     return 0
 
@@ -88,7 +89,10 @@ def main(argv=None) -> int:
                    help="a finished run of the same settings with fewer epochs: train only the remaining epochs")
     p.set_defaults(func=_train)
     p = sub.add_parser("download-mnist", help="download and verify MNIST into a folder")
-    p.add_argument("folder")
+    p.add_argument("folder", nargs="?",
+                   help="where to put the files (default: ~/.cache/cnnlib/mnist, where the tests look)")
+    p.add_argument("--from", dest="source", metavar="DIR",
+                   help="copy the four files from this folder (checked first) instead of downloading")
     p.set_defaults(func=_download)
     p = sub.add_parser("verify-mnist", help="check the four MNIST files in a folder")
     p.add_argument("folder")

@@ -69,6 +69,8 @@ __all__ = [
     "load_mnist",
     "verify_mnist",
     "download_mnist",
+    "copy_mnist",
+    "cache_folder",
 ]
 
 #: Mirrors tried in turn by :func:`download_mnist`; each serves ``<name>.gz``.
@@ -455,6 +457,12 @@ def verify_mnist(folder: str | os.PathLike, *, verify_checksums: bool = True) ->
 # ---------------------------------------------------------------- download
 
 
+def cache_folder() -> Path:
+    """Where MNIST is kept for the tests and ``download-mnist`` without a folder:
+    ``$XDG_CACHE_HOME/cnnlib/mnist``, by default ``~/.cache/cnnlib/mnist``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cnnlib" / "mnist"
+
+
 def _log_stderr(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -533,17 +541,11 @@ def download_mnist(
         existing = _locate(folder, name)
         stale = ""
         if existing is not None:
-            try:
-                _read_path(
-                    existing, _kind(name), MNIST_COUNTS[name], MNIST_SHA256[name],
-                    keep=False, hint="",
-                )
-            except DatasetError as exc:
-                stale = str(exc)
-                say(f"{existing.name}: present but invalid - downloading again")
-            else:
+            stale = _problem(existing, name)
+            if not stale:
                 say(f"{existing.name}: already present and verified")
                 continue
+            say(f"{existing.name}: present but invalid - downloading again")
         failures = []
         for i, base in enumerate(order):
             url = base.rstrip("/") + "/" + gz_name
@@ -575,4 +577,54 @@ def download_mnist(
                 f"them in {folder}, or use a folder that already has them (python -m cnnlib train --mnist DIR)."
             )
             raise DatasetError("\n".join(lines))
+    return folder
+
+
+def _problem(path: Path, name: str) -> str:
+    """Why ``path`` is not a usable copy of the MNIST file ``name`` ("" when it is)."""
+    try:
+        _read_path(path, _kind(name), MNIST_COUNTS[name], MNIST_SHA256[name], keep=False, hint="")
+    except DatasetError as exc:
+        return str(exc)
+    return ""
+
+
+def copy_mnist(
+    source: str | os.PathLike,
+    folder: str | os.PathLike,
+    log: Callable[[str], None] | None = _log_stderr,
+) -> Path:
+    """Make sure ``folder`` holds the four verified MNIST files, copied from ``source``.
+
+    The offline twin of :func:`download_mnist` (``setup.sh --dev`` uses it to put the files
+    of ``CNNLIB_MNIST`` where the tests look when that variable is not set). ``source`` is
+    checked first, all four files (:func:`verify_mnist`); nothing is written if one fails.
+    Then, per file: a valid file in ``folder`` is kept; an invalid one is removed and the
+    source's file (raw or ``.gz``, as it is) is written atomically in its place.
+
+    Returns:
+        ``Path(folder)``.
+
+    Raises:
+        DatasetError: a source file is missing or fails a check (naming it), or ``folder``
+            cannot be written.
+    """
+    paths = verify_mnist(source)
+    folder = Path(folder).expanduser()
+    say = log or (lambda _msg: None)
+    for name in MNIST_FILES:
+        existing = _locate(folder, name)
+        if existing is not None and not _problem(existing, name):
+            say(f"{existing.name}: already present and verified")
+            continue
+        target = folder / paths[name].name
+        try:
+            if existing is not None:
+                existing.unlink()
+            atomic_write_bytes(target, paths[name].read_bytes())
+        except OSError as exc:
+            raise DatasetError(
+                f"{target}: cannot write ({exc.strerror or exc}); pass a folder you can write to"
+            ) from None
+        say(f"{target.name}: copied from {paths[name].parent} (verified)")
     return folder

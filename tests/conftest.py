@@ -28,9 +28,9 @@ def find_mnist() -> Path:
         return folder
     if SHARED_MNIST.is_dir():
         return SHARED_MNIST
-    from cnnlib.data import DatasetError, download_mnist
+    from cnnlib.data import DatasetError, cache_folder, download_mnist
 
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cnnlib" / "mnist"
+    cache = cache_folder()
     try:
         return download_mnist(cache)
     except DatasetError as exc:

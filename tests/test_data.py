@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from cnnlib import data
-from cnnlib.data import DatasetError, download_mnist, load_mnist, read_idx, verify_mnist
+from cnnlib.data import DatasetError, copy_mnist, download_mnist, load_mnist, read_idx, verify_mnist
 
 NAMES = data.MNIST_FILES
 
@@ -503,3 +503,59 @@ def test_default_log_prints_to_stderr(tmp_path, serve, good_dir, capsys):
     download_mnist(target)
     out, err = capsys.readouterr()
     assert out == "" and len(err.strip().splitlines()) == 4
+
+
+def test_copy_mnist_puts_verified_files_where_a_download_would(tmp_path, good_dir):
+    target = tmp_path / "cache" / "mnist"
+    lines = []
+    assert copy_mnist(good_dir, target, log=lines.append) == target
+    assert listing(target) == sorted(f"{n}.gz" for n in NAMES)
+    assert verify_mnist(target) and sum("copied" in line for line in lines) == 4
+    lines.clear()
+    copy_mnist(good_dir, target, log=lines.append)  # again: nothing to do
+    assert len(lines) == 4 and all("already present" in line for line in lines)
+
+
+def test_copy_mnist_replaces_an_invalid_file_whatever_its_form(tmp_path, good_dir):
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in NAMES[:3]:
+        shutil.copyfile(good_dir / f"{name}.gz", source / f"{name}.gz")
+    (source / NAMES[3]).write_bytes(gzip.decompress((good_dir / f"{NAMES[3]}.gz").read_bytes()))  # raw
+    target = tmp_path / "m"
+    target.mkdir()
+    (target / f"{NAMES[3]}.gz").write_bytes(b"garbage")  # would be read before the raw copy
+    copy_mnist(source, target, log=None)
+    assert NAMES[3] in listing(target) and f"{NAMES[3]}.gz" not in listing(target)
+    assert verify_mnist(target)
+
+
+def test_copy_mnist_writes_nothing_from_a_bad_source(tmp_path, bad_dir):
+    target = tmp_path / "m"
+    with pytest.raises(DatasetError) as ei:
+        copy_mnist(bad_dir, target, log=None)
+    assert str(bad_dir) in str(ei.value)
+    assert not target.exists()
+
+
+def test_cli_download_mnist_from_a_folder(tmp_path, good_dir, bad_dir, capsys):
+    from cnnlib.cli import main
+
+    assert main(["download-mnist", str(tmp_path / "m"), "--from", str(good_dir)]) == 0
+    assert verify_mnist(tmp_path / "m") and "MNIST is ready" in capsys.readouterr().out
+    assert main(["download-mnist", str(tmp_path / "n"), "--from", str(bad_dir)]) == 2
+    assert "error:" in capsys.readouterr().err and not (tmp_path / "n").exists()
+
+
+def test_cli_download_mnist_without_a_folder_fills_the_tests_cache(tmp_path, good_dir, monkeypatch):
+    from cnnlib.cli import main
+    from conftest import find_mnist
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert main(["download-mnist", "--from", str(good_dir)]) == 0
+    assert verify_mnist(tmp_path / "xdg" / "cnnlib" / "mnist")
+    # where the tests look when neither CNNLIB_MNIST nor ../shared has MNIST
+    monkeypatch.delenv("CNNLIB_MNIST", raising=False)
+    monkeypatch.setattr("conftest.SHARED_MNIST", tmp_path / "nowhere")
+    monkeypatch.setattr(data, "MIRRORS", [])  # no download: the cache must already hold the files
+    assert find_mnist() == tmp_path / "xdg" / "cnnlib" / "mnist"
