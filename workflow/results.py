@@ -98,7 +98,8 @@ RUNS_COLUMNS = [
 #: last-epoch training accuracy, paired by run); ``difference = mean_a - mean_b``; ``test``:
 #: welch, paired_t or fisher; ``p_holm``: Holm's adjustment over the rows of one family (CPU
 #: time apart from the rest: :func:`report.inference.family`); ``seeds_needed``: seeds per
-#: variant for 80% power at 0.05 / (rows of the family with a p value), ``>100`` above the cap; ``claim``: a_better, b_better or inconclusive (``p_holm < 0.05``).
+#: variant for 80% power at 0.05 / (rows of the family with a p value), ``>100`` above the
+#: cap; ``claim``: a_better, b_better or inconclusive (``p_holm < 0.05``).
 COMPARISON_COLUMNS = ["experiment", "variant_a", "variant_b", "quantity", "n_a", "n_b", "mean_a", "mean_b",
                       "difference", "ci_low", "ci_high", "test", "p_value", "p_holm", "prob_improvement",
                       "seeds_needed", "claim"]

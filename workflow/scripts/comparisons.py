@@ -1,5 +1,5 @@
-"""Every comparison the report states, tested and corrected together: comparisons.csv
-(report/inference.py). The exact non-parametric check of each row goes to the log."""
+"""Every comparison the report states, tested and Holm-corrected per family (CPU time apart):
+comparisons.csv (report/inference.py). The exact non-parametric check of each row goes to the log."""
 
 import csv
 
