@@ -24,6 +24,8 @@ from cnnlib.io import atomic_write_bytes, write_json
 #: The files of a run, ``metrics.json`` first (the one written last).
 RUN_FILES = ("metrics.json", "history.json", "weights.npz", "optimizer.npz")
 STATUSES = ("completed", "diverged")
+#: A metrics.json is a few kilobytes; a larger one is refused before it is read.
+MAX_METRICS_BYTES = 1 << 24
 
 
 class RunFileError(Exception):
@@ -36,9 +38,13 @@ class RunFileError(Exception):
 
 
 def file_digest(path) -> dict:
-    """``{"sha256": hex, "bytes": size}`` of a file."""
-    data = Path(path).read_bytes()
-    return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    """``{"sha256": hex, "bytes": size}`` of a file, read in blocks (never whole)."""
+    h, size = hashlib.sha256(), 0
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+            size += len(block)
+    return {"sha256": h.hexdigest(), "bytes": size}
 
 
 def checksum(metrics: dict) -> str:
@@ -110,11 +116,15 @@ def check_run(folder) -> dict:
     for name in RUN_FILES:
         if not (folder / name).is_file():
             raise RunFileError(folder / name, "missing")
+    size = (folder / "metrics.json").stat().st_size
+    if size > MAX_METRICS_BYTES:
+        raise RunFileError(folder / "metrics.json", f"is {size:,} bytes; a run writes a few kilobytes (not a run's file?)")
     metrics = check_metrics(read_json_strict(folder / "metrics.json"), folder / "metrics.json")
     for name, want in metrics["files"].items():
+        size = (folder / name).stat().st_size  # before reading: a huge file is refused unread
+        if size != want.get("bytes"):
+            raise RunFileError(folder / name, f"is {size:,} bytes, the run wrote {want.get('bytes')}")
         got = file_digest(folder / name)
-        if got["bytes"] != want.get("bytes"):
-            raise RunFileError(folder / name, f"is {got['bytes']:,} bytes, the run wrote {want.get('bytes')}")
         if got["sha256"] != want.get("sha256"):
             raise RunFileError(folder / name, "its content differs from what the run wrote (damaged or edited)")
     return metrics

@@ -125,3 +125,18 @@ def test_write_csv_writes_what_csv_dictwriter_writes(tmp_path):
     with pytest.raises(ValueError, match=r"t2\.csv: row has keys that are no column: d"):
         write_csv(tmp_path / "t2.csv", columns, [{"a": 1, "d": 2}])
     assert not (tmp_path / "t2.csv").exists()
+
+
+def test_a_file_of_the_wrong_size_is_refused_before_it_is_read(copy, monkeypatch):
+    import cnnlib.runfiles as runfiles
+
+    with open(copy / "history.json", "r+b") as fh:  # 1 GB, sparse: nothing is written to disk
+        fh.truncate(1 << 30)
+    read = []
+    real = runfiles.file_digest
+    monkeypatch.setattr(runfiles, "file_digest", lambda path: read.append(path.name) or real(path))
+    damaged(copy, "history.json", "1,073,741,824 bytes")
+    assert "history.json" not in read
+    with open(copy / "metrics.json", "r+b") as fh:
+        fh.truncate(1 << 30)
+    damaged(copy, "metrics.json", "a few kilobytes")

@@ -65,6 +65,42 @@ def test_damaged_cached_runs_are_named_and_retrained(repo, mnist_dir):
     assert planned_jobs(repo, "baseline", "cnn_vs_mlp", mnist_dir=mnist_dir) == {}
 
 
+def test_a_run_folder_holding_another_runs_files_is_named_and_retrained(repo, mnist_dir):
+    # every file checks out against the others: only the recorded settings tell
+    snakemake(repo, "momentum", mnist_dir=mnist_dir)
+    runs = repo / QUICK / "runs/momentum"
+    own = json.loads((runs / "momentum-0.85/seed-0/metrics.json").read_text())["final"]["test_accuracy"]
+    for f in (runs / "momentum-0.8/seed-0").iterdir():
+        shutil.copy(f, runs / "momentum-0.85/seed-0" / f.name)
+    r = snakemake(repo, "momentum", mnist_dir=mnist_dir)
+    said = r.stdout + r.stderr
+    assert re.search(r"momentum-0.85/seed-0: holds a run of other settings than the plan gives it: "
+                     r"optimizer.momentum 0.8 \(planned 0.85\)", said), said[-3000:]
+    assert jobs_run(said)["train"] == 1
+    metrics = json.loads((runs / "momentum-0.85/seed-0/metrics.json").read_text())
+    assert metrics["config"]["optimizer"]["momentum"] == 0.85 and metrics["final"]["test_accuracy"] == own
+    rows = (repo / QUICK / "summary/runs/momentum.csv").read_text().splitlines()
+    assert any(row.startswith("momentum,momentum-0.85,0,") and f",{own}," in row for row in rows), rows
+    assert planned_jobs(repo, "momentum", mnist_dir=mnist_dir) == {}
+
+
+def test_a_run_folder_that_links_to_itself_is_named_with_the_fix(repo, mnist_dir):
+    snakemake(repo, "baseline", mnist_dir=mnist_dir)
+    folder = repo / QUICK / "runs/baseline/baseline/seed-1"
+    shutil.rmtree(folder)
+    folder.symlink_to(folder.name)  # seed-1 -> seed-1
+    try:
+        r = snakemake(repo, "baseline", mnist_dir=mnist_dir, check=False)
+        out = r.stdout + r.stderr
+        assert r.returncode != 0 and "Traceback" not in out and "Errno 40" not in out, out[-3000:]
+        assert f"{QUICK}/runs/baseline/baseline/seed-1: a symbolic link that leads back to itself" in out
+        assert f"rm {QUICK}/runs/baseline/baseline/seed-1" in out
+    finally:
+        folder.unlink()
+    snakemake(repo, "baseline", mnist_dir=mnist_dir)  # the fix the message gives: the run is trained anew
+    assert (folder / "metrics.json").is_file()
+
+
 def test_a_code_change_under_both_the_data_step_and_training_reruns_both_at_once(repo, mnist_dir):
     # training takes the MNIST manifest as ancient(): Snakemake skipped jobs below the
     # rerunning data step and never saw that their own code had changed

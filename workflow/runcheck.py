@@ -1,42 +1,110 @@
 """Cached runs checked when the workflow starts.
 
 :func:`damaged_runs` checks every planned run that has any of its files with
-:func:`cnnlib.runfiles.check_run` (all files present, strict JSON, checksums), and finds
-runs deleted after a summary was made from them. Each is named with what is wrong, and
-:func:`rerun_damaged` starts the same command again with ``--forcerun`` for exactly those
-runs (a dry run shows what it would retrain); nothing is deleted by the check itself.
+:func:`cnnlib.runfiles.check_run` (all files present, strict JSON, checksums), compares the
+settings and seed its ``metrics.json`` records with those the plan gives that run (a folder
+holding another run's files checks out on its own), and finds runs deleted after a summary
+was made from them. Each is named with what is wrong, and :func:`rerun_damaged` starts the
+same command again with ``--forcerun`` for exactly those runs (a dry run shows what it would
+retrain); nothing is deleted by the check itself.
 
+A run folder that cannot be looked at (a symbolic link to itself, a loop) stops the
+workflow with :class:`RunFolderError`, naming the folder and the fix: retraining cannot
+write into it.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
+from cnnlib.config import training_identity
 from cnnlib.runfiles import RUN_FILES, RunFileError, check_run
+
+
+class RunFolderError(ValueError):
+    """A run folder the workflow cannot use; the message names it and the fix."""
+
+
+def _settings(identity: str) -> dict:
+    import json
+
+    def flat(node, prefix=""):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                yield from flat(v, f"{prefix}{k}.")
+        else:
+            yield prefix[:-1], node
+
+    return dict(flat(json.loads(identity)))
+
+
+def settings_difference(recorded: dict, planned: dict) -> list[str]:
+    """``key: recorded value, planned value`` for every training setting that differs
+    between a run's recorded config and the one the plan gives it (seed included)."""
+    a, b = _settings(training_identity(recorded)), _settings(training_identity(planned))
+    return [f"{k} {a.get(k, 'unset')!r} (planned {b.get(k, 'unset')!r})" for k in sorted(set(a) | set(b))
+            if a.get(k, "unset") != b.get(k, "unset")]
+
+
+def _check_folder(folder: Path) -> None:
+    try:
+        os.stat(folder)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RunFolderError(f"{folder}: a symbolic link that leads back to itself (a loop); remove it "
+                                 f"with `rm {folder}` and run again (the run is then trained anew)") from None
+        raise RunFolderError(f"{folder}: cannot be read ({exc.strerror}); fix or remove it and run again") from None
 
 
 def damaged_runs(runs, say=print) -> list[str]:
     """The folders of the runs whose files do not check out, each named with what is wrong.
 
     Args:
-        runs: ``[(run folder, summary made from it)]``. A run with none of its files is
-            damaged only when its summary exists (the run was deleted after it was used);
-            otherwise it is simply not trained yet.
+        runs: ``[(run folder, summary made from it)]`` or ``[(run folder, summary, planned
+            settings)]``. A run with none of its files is damaged only when its summary
+            exists (the run was deleted after it was used); otherwise it is simply not trained
+            yet. With planned settings (:func:`workflow.experiments.run_settings`), a run
+            whose ``metrics.json`` records other training settings or another seed
+            (:func:`cnnlib.config.training_identity`) is not that run: it is retrained.
+
+    Raises:
+        RunFolderError: a run folder that cannot be looked at (see the module docstring).
     """
     bad = []
-    for folder, summary in runs:
+    for folder, summary, *planned in runs:
         folder = Path(folder)
+        _check_folder(folder)
         if not any((folder / name).exists() for name in RUN_FILES):
             if Path(summary).exists():
                 bad.append(str(folder))
                 say(f"{folder}: its files are gone, but {summary} was made from them")
             continue
         try:
-            check_run(folder)
+            metrics = check_run(folder)
         except RunFileError as exc:
             bad.append(str(folder))
             say(str(exc))
+            continue
+        if planned and planned[0] is not None:
+            config = metrics.get("config")
+            differs = (["config: missing"] if not isinstance(config, dict) else
+                       _differs(config, planned[0]))
+            if differs:
+                bad.append(str(folder))
+                say(f"{folder}: holds a run of other settings than the plan gives it: {'; '.join(differs[:4])}"
+                    + (f" and {len(differs) - 4} more" if len(differs) > 4 else ""))
     return bad
+
+
+def _differs(recorded: dict, planned: dict) -> list[str]:
+    try:
+        return settings_difference(recorded, planned)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return ["config: not a run config"]
 
 
 FORCED_ENV = "CNNLIB_FORCED_RUNS"
@@ -73,8 +141,8 @@ def rerun_damaged(files: list[str], say=print) -> None:
     argv = list(getattr(sys, "orig_argv", sys.argv))
     command = " ".join(with_forcerun(["snakemake", *argv[_program_end(argv) + 1:]], files))
     if os.environ.get(FORCED_ENV) or not any("snakemake" in a for a in argv[:3]):
-        raise RuntimeError(f"retrain the damaged runs with: {command}")
-    say(f"retraining the damaged runs: {command}")
+        raise RuntimeError(f"retrain these runs with: {command}")
+    say(f"retraining these runs: {command}")
     os.environ[FORCED_ENV] = "1"
     sys.stdout.flush()
     sys.stderr.flush()

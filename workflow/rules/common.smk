@@ -73,10 +73,16 @@ def script_hash(script):
     return code_hash([REPO / "workflow" / "scripts" / script], REPO)
 
 
-def run_config(wildcards):
-    variant = PLAN.variant(wildcards.experiment, wildcards.variant)
+def planned_settings(key):
+    """The resolved settings the plan gives the run ``(experiment, variant, seed)``."""
     return run_settings(
-        variant, wildcards.seed, config["threads"], Path(MNIST_MANIFEST).parent
+        PLAN.variant(key[0], key[1]), key[2], config["threads"], Path(MNIST_MANIFEST).parent
+    )
+
+
+def run_config(wildcards):
+    return planned_settings(
+        (wildcards.experiment, wildcards.variant, int(wildcards.seed))
     )
 
 

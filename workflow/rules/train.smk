@@ -5,7 +5,7 @@ workflow/runcheck.py)."""
 import os
 import sys
 
-from workflow.runcheck import FORCED_ENV, damaged_runs, rerun_damaged
+from workflow.runcheck import FORCED_ENV, RunFolderError, damaged_runs, rerun_damaged
 
 
 wildcard_constraints:
@@ -17,10 +17,16 @@ wildcard_constraints:
 # only the process the user started checks (job processes parse this file too), and only
 # once: the restart with --forcerun marks itself in the environment
 if MAIN_PROCESS and not os.environ.get(FORCED_ENV):
-    DAMAGED = damaged_runs(
-        [(R.run_dir(*key), R.summary(key[0])) for key in ALL_RUNS],
-        say=lambda text: print(text, file=sys.stderr),
-    )
+    try:
+        DAMAGED = damaged_runs(
+            [
+                (R.run_dir(*key), R.summary(key[0]), planned_settings(key))
+                for key in ALL_RUNS
+            ],
+            say=lambda text: print(text, file=sys.stderr),
+        )
+    except RunFolderError as exc:
+        raise WorkflowError(str(exc)) from None
     if DAMAGED:
         try:
             rerun_damaged(
