@@ -102,6 +102,20 @@ def test_report_layout(quick_run):
     assert not problems, "\n".join(problems[:20])
 
 
+def test_a_failed_pdf_keeps_the_last_good_one_and_names_it(repo_copy, mnist_dir, quick_run):
+    pdf, tex = quick_run / "report.pdf", quick_run / "report.tex"
+    good, source = pdf.read_bytes(), tex.read_text()
+    tex.write_text(source.replace("\\begin{document}", "\\begin{document}\\undefinedcommand", 1))
+    r = snakemake(repo_copy, f"{QUICK}/report.pdf", mnist_dir=mnist_dir, check=False)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0
+    assert f"{QUICK}/report.pdf was not built (the previous one is kept)" in out, out[-3000:]
+    assert pdf.read_bytes() == good
+    tex.unlink()  # rendered again, and the PDF from it
+    snakemake(repo_copy, mnist_dir=mnist_dir)
+    assert pdf.read_bytes() == good
+
+
 def test_end_to_end_then_cached_then_targeted_reruns(repo_copy, mnist_dir, tmp_path, quick_run):
     assert sorted(p.name for p in (repo_copy / "results").iterdir()) == ["quick"]  # nothing of the default
     counts, seeds = expected_variants(repo_copy)

@@ -76,7 +76,10 @@ def script_hash(script):
 def planned_settings(key):
     """The resolved settings the plan gives the run ``(experiment, variant, seed)``."""
     return run_settings(
-        PLAN.variant(key[0], key[1]), key[2], config["threads"], Path(MNIST_MANIFEST).parent
+        PLAN.variant(key[0], key[1]),
+        key[2],
+        config["threads"],
+        Path(MNIST_MANIFEST).parent,
     )
 
 

@@ -188,7 +188,8 @@ rule pdf:
         context=R.context,
         figures=list(all_figures().values()),
     output:
-        R.pdf,
+        # update(): the last good PDF is kept aside while this job runs, and put back if it fails
+        update(R.pdf),
     log:
         R.log("report/pdf.log"),
     priority: FOLLOW_UP

@@ -1,17 +1,24 @@
-"""report.tex -> report.pdf with pdflatex (no shell escape); a TeX error shows its few relevant lines."""
+"""report.tex -> report.pdf with pdflatex (no shell escape); a TeX error shows its few relevant lines.
+
+The rule marks the PDF ``update()``: Snakemake keeps the previous PDF aside while this job
+runs and puts it back when the job fails, so a failed rebuild never leaves the user without
+the last good report."""
 
 import json
 import sys
+from pathlib import Path
 
 from report.render import LatexError, build_pdf
 
+pdf = snakemake.output[0]
 with open(snakemake.log[0], "w") as log:
     with open(snakemake.input.context, encoding="utf-8") as fh:
         epoch = json.load(fh)["source_date_epoch"]
     try:
-        build_pdf(snakemake.input.tex, snakemake.output[0], epoch)
+        build_pdf(snakemake.input.tex, pdf, epoch)
     except LatexError as exc:
-        message = f"results/report.pdf was not built: {exc}"
+        kept = " (the previous one is kept)" if Path(pdf).exists() else ""
+        message = f"{pdf} was not built{kept}: {exc}"
         print(message, file=log)
         print(message, file=sys.stderr)
         sys.exit(1)
