@@ -47,6 +47,9 @@ DEFAULTS: dict[str, Any] = {
         "pixel_offset": 0,
         "pixel_scale": 255.0,
         "pixel_shift": 0.5,
+        # the SHA-256 of each of the four files' decompressed bytes ({name: hex}): load any
+        # dataset in MNIST's format and check it is these files; None: MNIST's published files
+        "sha256": None,
     },
 }
 
@@ -206,6 +209,14 @@ def resolve(config: dict | None) -> dict:
     if cfg["batch_size"] > min(train_images, MNIST_TRAIN_IMAGES):
         raise ConfigError(f"'batch_size' {cfg['batch_size']} is larger than the "
                           f"{min(train_images, MNIST_TRAIN_IMAGES)} training images; lower it")
+    sha = cfg["data"]["sha256"]
+    if sha is not None:
+        from cnnlib.data import MNIST_FILES
+
+        if not isinstance(sha, dict) or set(sha) != set(MNIST_FILES) or not all(
+                isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v) for v in sha.values()):
+            raise ConfigError(f"'data.sha256' must be null or give the SHA-256 (64 hex digits) of each of "
+                              f"{', '.join(MNIST_FILES)}")
     if not isinstance(cfg["data"]["dir"], str):
         raise ConfigError(f"'data.dir' must be a path, got {cfg['data']['dir']!r}")
     return cfg

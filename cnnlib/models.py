@@ -1,12 +1,15 @@
 """The networks of the 2018 report, and the registry of models a run config can name.
 
-Model input: float32 ``(N, 1, 28, 28)`` with pixels scaled as ``x / 255 - 0.5``
-by default (see :mod:`cnnlib.preprocess`). Output: logits ``(N, 10)``.
+Model input: float32 ``(N, 1, H, W)`` - MNIST's ``(N, 1, 28, 28)`` by default - with
+pixels scaled as ``x / 255 - 0.5`` by default (see :mod:`cnnlib.preprocess`). Output:
+logits ``(N, classes)``, 10 for MNIST.
 
 :data:`MODELS` maps a run config's ``model.name`` to a builder
-``builder(settings, rng) -> model``, where ``settings`` is the resolved ``model``
-mapping of the run config (see :data:`cnnlib.config.DEFAULTS`) and ``rng`` a
-``numpy.random.Generator``. Training (:mod:`cnnlib.train`) and config validation
+``builder(settings, rng, input_shape=(1, 28, 28), classes=10) -> model``, where
+``settings`` is the resolved ``model`` mapping of the run config (see
+:data:`cnnlib.config.DEFAULTS`), ``rng`` a ``numpy.random.Generator``, and
+``input_shape`` (channels, height, width) and ``classes`` come from the data the model is
+trained on. Training (:mod:`cnnlib.train`) and config validation
 (:func:`cnnlib.config.resolve`) both use it: to add a model, add a builder here.
 """
 
@@ -21,12 +24,14 @@ from cnnlib.nn import Sequential
 
 
 def reference_cnn(init_std: float = 0.2, linear_init_std: float | None = None, rng=None,
-                  dtype=np.float32) -> Sequential:
-    """The report's CNN: conv 1->4 3x3 pad 1, ReLU, avg-pool 2, conv 4->4 3x3 pad 1, ReLU,
-    avg-pool 2, flatten (4*7*7 = 196), linear 196->10 (2,158 parameters).
+                  dtype=np.float32, input_shape=(1, 28, 28), classes: int = 10) -> Sequential:
+    """The report's CNN: conv C->4 3x3 pad 1, ReLU, avg-pool 2, conv 4->4 3x3 pad 1, ReLU,
+    avg-pool 2, flatten (4*(H/4)*(W/4); 4*7*7 = 196 for MNIST), linear -> classes (2,158
+    parameters for MNIST).
 
-    Shapes: ``x (N, 1, 28, 28)`` -> logits ``(N, 10)``; weights ``0.weight (4, 1, 3, 3)``,
+    Shapes (MNIST): ``x (N, 1, 28, 28)`` -> logits ``(N, 10)``; weights ``0.weight (4, 1, 3, 3)``,
     ``3.weight (4, 4, 3, 3)``, ``7.weight (10, 196)``, biases ``(4,)``, ``(4,)``, ``(10,)``.
+    ``input_shape`` is ``(C, H, W)`` with H and W divisible by 4.
 
     Args:
         init_std: std of the conv weights (and of the linear weight when
@@ -47,27 +52,34 @@ def reference_cnn(init_std: float = 0.2, linear_init_std: float | None = None, r
                                         not isinstance(linear_init_std, (int, float, np.floating, np.integer))
                                         or not linear_init_std > 0 or not np.isfinite(linear_init_std)):
         raise ValueError(f"linear_init_std must be None or a finite number > 0, got {linear_init_std!r}")
+    channels, height, width = (int(d) for d in input_shape)
+    if height % 4 or width % 4:
+        raise ValueError(f"reference_cnn pools twice by 2: image height and width must be divisible by 4, "
+                         f"got {height}x{width}")
     rng = _rng(rng)
     return Sequential(
-        Conv2D(1, 4, 3, padding=1, init_std=init_std, rng=rng, dtype=dtype),
+        Conv2D(channels, 4, 3, padding=1, init_std=init_std, rng=rng, dtype=dtype),
         ReLU(),
         AvgPool2D(2),
         Conv2D(4, 4, 3, padding=1, init_std=init_std, rng=rng, dtype=dtype),
         ReLU(),
         AvgPool2D(2),
         Flatten(),
-        Linear(196, 10, init_std=init_std if linear_init_std is None else linear_init_std, rng=rng, dtype=dtype),
+        Linear(4 * (height // 4) * (width // 4), int(classes),
+               init_std=init_std if linear_init_std is None else linear_init_std, rng=rng, dtype=dtype),
     )
 
 
-def mlp(hidden=(256,), init_std: float = 0.01, rng=None, dtype=np.float32) -> Sequential:
-    """Multi-layer perceptron: flatten (784), then Linear + ReLU per hidden size, then Linear -> 10."""
+def mlp(hidden=(256,), init_std: float = 0.01, rng=None, dtype=np.float32, input_shape=(1, 28, 28),
+        classes: int = 10) -> Sequential:
+    """Multi-layer perceptron: flatten (C*H*W: 784 for MNIST), then Linear + ReLU per hidden
+    size, then Linear -> classes."""
     rng = _rng(rng)
-    layers, width = [Flatten()], 784
+    layers, width = [Flatten()], int(np.prod(input_shape))
     for h in hidden:
         layers += [Linear(width, int(h), init_std=init_std, rng=rng, dtype=dtype), ReLU()]
         width = int(h)
-    layers.append(Linear(width, 10, init_std=init_std, rng=rng, dtype=dtype))
+    layers.append(Linear(width, int(classes), init_std=init_std, rng=rng, dtype=dtype))
     return Sequential(*layers)
 
 
@@ -76,18 +88,22 @@ def count_parameters(model) -> int:
     return sum(p.value.size for p in model.parameters())
 
 
-def _build_reference_cnn(settings: dict, rng: np.random.Generator) -> Sequential:
+def _build_reference_cnn(settings: dict, rng: np.random.Generator, input_shape=(1, 28, 28),
+                         classes: int = 10) -> Sequential:
     """``model: {name: reference_cnn, init_std, linear_init_std}``."""
-    return reference_cnn(init_std=settings["init_std"], linear_init_std=settings["linear_init_std"], rng=rng)
+    return reference_cnn(init_std=settings["init_std"], linear_init_std=settings["linear_init_std"], rng=rng,
+                         input_shape=input_shape, classes=classes)
 
 
-def _build_mlp(settings: dict, rng: np.random.Generator) -> Sequential:
+def _build_mlp(settings: dict, rng: np.random.Generator, input_shape=(1, 28, 28), classes: int = 10) -> Sequential:
     """``model: {name: mlp, init_std, hidden}``."""
-    return mlp(hidden=tuple(settings["hidden"]), init_std=settings["init_std"], rng=rng)
+    return mlp(hidden=tuple(settings["hidden"]), init_std=settings["init_std"], rng=rng, input_shape=input_shape,
+               classes=classes)
 
 
-#: ``model.name`` -> ``builder(resolved model settings, rng) -> model``: the one registry of models.
-MODELS: dict[str, Callable[[dict, np.random.Generator], Sequential]] = {
+#: ``model.name`` -> ``builder(resolved model settings, rng, input_shape, classes) -> model``:
+#: the one registry of models.
+MODELS: dict[str, Callable[..., Sequential]] = {
     "reference_cnn": _build_reference_cnn,
     "mlp": _build_mlp,
 }

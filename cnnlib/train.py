@@ -53,9 +53,17 @@ from cnnlib.schedules import make_schedule
 TEST_SUBSET_SEED = 2018
 
 
-def build_model(model_cfg: dict, rng: np.random.Generator):
-    """The model named by the resolved ``model`` settings, from :data:`cnnlib.models.MODELS`."""
-    return models.MODELS[model_cfg["name"]](model_cfg, rng)
+def build_model(model_cfg: dict, rng: np.random.Generator, input_shape=(1, 28, 28), classes: int = 10):
+    """The model named by the resolved ``model`` settings, from :data:`cnnlib.models.MODELS`,
+    for images of ``input_shape`` (channels, height, width) in ``classes`` classes."""
+    return models.MODELS[model_cfg["name"]](model_cfg, rng, tuple(input_shape), int(classes))
+
+
+def data_shape(train_x: np.ndarray, train_y: np.ndarray, test_y: np.ndarray) -> tuple[tuple[int, int, int], int]:
+    """``((1, H, W), classes)`` of a dataset: one channel of the images' size, and one class
+    per label value up to the largest in either split (10 for MNIST)."""
+    classes = int(max(train_y.max(initial=0), test_y.max(initial=0))) + 1
+    return (1, *train_x.shape[1:]), max(classes, 2)
 
 
 def evaluate(model, images: np.ndarray, labels: np.ndarray, pixels=(255.0, 0.5), batch_size: int = 1000):
@@ -119,7 +127,11 @@ def run(config: dict, out_dir: str | Path, data=None, progress: bool = True, con
     Args:
         config: run settings (see :data:`cnnlib.config.DEFAULTS`); validated here.
         data: ``(train_x, train_y, test_x, test_y)`` already loaded, or None to read
-            ``config["data"]["dir"]`` with :func:`cnnlib.data.load_mnist`.
+            ``config["data"]["dir"]``: with :func:`cnnlib.data.load_idx` when
+            ``data.sha256`` gives the files' checksums (any dataset in MNIST's format), else
+            with :func:`cnnlib.data.load_mnist` (MNIST, checked against its published
+            checksums). The model's input shape and classes come from the data
+            (:func:`data_shape`).
         progress: show progress on stderr.
         continue_from: None, or the folder of a finished run whose settings are these but
             with fewer epochs (:func:`cnnlib.config.continuation_identity`; its files are
@@ -139,16 +151,18 @@ def run(config: dict, out_dir: str | Path, data=None, progress: bool = True, con
         if start["metrics"]["status"] != "completed":
             return copy_run(continue_from, out_dir, cfg, str(continue_from))
     if data is None:
-        from cnnlib.data import load_mnist
+        from cnnlib.data import load_idx, load_mnist
 
-        data = load_mnist(cfg["data"]["dir"])
+        sha256 = cfg["data"]["sha256"]
+        data = load_idx(cfg["data"]["dir"], sha256) if sha256 else load_mnist(cfg["data"]["dir"])
     train_x, train_y, test_x, test_y = data
+    shape = data_shape(train_x, train_y, test_y)  # of the whole dataset, before any limit
     if cfg["data"]["train_limit"]:
         train_x, train_y = train_x[: cfg["data"]["train_limit"]], train_y[: cfg["data"]["train_limit"]]
     if cfg["data"]["test_limit"]:
         test_x, test_y = test_x[: cfg["data"]["test_limit"]], test_y[: cfg["data"]["test_limit"]]
     with threadpool_limits(limits=cfg["threads"]):
-        return _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress, start)
+        return _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress, start, shape)
 
 
 def _start_state(folder, cfg: dict) -> dict:
@@ -173,11 +187,12 @@ def _start_state(folder, cfg: dict) -> dict:
             "weights": weights, "velocity": velocity}
 
 
-def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress, start=None):
+def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress, start=None, shape=((1, 28, 28), 10)):
     t_start = time.perf_counter()
     seed = cfg["seed"]
     init_seq, shuffle_seq = np.random.SeedSequence(seed).spawn(2)
-    model = build_model(cfg["model"], np.random.default_rng(init_seq))
+    input_shape, classes = shape
+    model = build_model(cfg["model"], np.random.default_rng(init_seq), input_shape, classes)
     shuffle_rng = np.random.default_rng(shuffle_seq)
     opt_cfg = cfg["optimizer"]
     opt = SGD(model.parameters(), lr=opt_cfg["lr"], momentum=opt_cfg["momentum"],
@@ -334,7 +349,8 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress, start=None)
             **({"continued_seconds": continued_seconds} if continued else {}),
         },
         "epochs": epoch_rows,
-        "model": {"name": cfg["model"]["name"], "parameters": count_parameters(model)},
+        "model": {"name": cfg["model"]["name"], "parameters": count_parameters(model),
+                  "input_shape": list(input_shape), "classes": classes},
         "seed": seed,
         "config": cfg,
         "versions": env.versions(),

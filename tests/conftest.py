@@ -51,6 +51,23 @@ def mnist(mnist_dir):
 
 
 @pytest.fixture(scope="session")
+def inverted_mnist(mnist, tmp_path_factory) -> Path:
+    """Another dataset in MNIST's format: MNIST with every pixel inverted (255 - x), raw files."""
+    import struct
+
+    from cnnlib.data import MNIST_FILES
+
+    out = tmp_path_factory.mktemp("inverted_mnist")
+    for name, arr in zip(MNIST_FILES, mnist):
+        if arr.ndim == 3:
+            head, body = struct.pack(">IIII", 2051, *arr.shape), (255 - arr).astype(np.uint8).tobytes()
+        else:
+            head, body = struct.pack(">II", 2049, len(arr)), arr.astype(np.uint8).tobytes()
+        (out / name).write_bytes(head + body)
+    return out
+
+
+@pytest.fixture(scope="session")
 def mnist_gz(mnist_dir, tmp_path_factory) -> Path:
     """A folder with the four files gzip-compressed (what a mirror serves)."""
     from cnnlib.data import MNIST_FILES
@@ -115,8 +132,9 @@ def recording_models(monkeypatch):
 
     made = []
 
-    def build(settings, rng):
+    def build(settings, rng, input_shape=(1, 28, 28), classes=10):
         made.append(RecordingModel(settings, rng))
+        made[-1].data_shape = (input_shape, classes)
         return made[-1]
 
     monkeypatch.setitem(models.MODELS, "recorder", build)

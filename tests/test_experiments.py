@@ -293,3 +293,26 @@ def test_watchdog_sees_a_process_end(tmp_path):
         time.sleep(0.05)
     assert gone and not alive(token)
     assert alive("otherhost:1:123")  # another machine's process: cannot tell, assume alive
+
+
+def test_a_command_checks_only_the_runs_its_targets_need():
+    from workflow.results import Layout
+    from workflow.runcheck import command_targets, needed_runs
+
+    assert command_targets(["py", "-m", "snakemake", "--cores", "2", "baseline", "--configfile", "c.yaml"]) == \
+        ["baseline"]
+    assert command_targets(["snakemake", "-n", "--cores", "2", "--", "momentum"]) == ["momentum"]
+    assert command_targets(["snakemake", "--cores", "2"]) == []
+    R = Layout("results/quick")
+    runs = [(e, v, s) for e, v in (("a", "a1"), ("a", "a2"), ("b", "b1")) for s in (0, 1)]
+    links = {("b", "b1", 0): ("a", "a1", 0), ("b", "b1", 1): ("a", "a1", 1)}  # b1 continues a1
+
+    def needed(*targets):
+        return needed_runs(list(targets), {"a", "b"}, runs, R.run_of, lambda p: R.experiment_of(p, "ab"), links)
+
+    assert needed() is None and needed("all") is None and needed("results/quick/report.pdf") is None
+    assert needed("a") == {r for r in runs if r[0] == "a"}
+    assert needed("b") == {r for r in runs if r[1] in ("b1", "a1")}  # with the runs it continues
+    assert needed("results/quick/runs/b/b1/seed-1/metrics.json") == {("b", "b1", 1), ("a", "a1", 1)}
+    assert needed("results/quick/summary/a.csv") == {r for r in runs if r[0] == "a"}
+    assert R.run_of("results/quick/runs/a/a2/seed-0") == ("a", "a2", 0) and R.run_of("results/runs/a/a2/seed-0") is None

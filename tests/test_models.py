@@ -44,7 +44,23 @@ def test_a_registered_model_is_accepted_and_trained(recording_models, tmp_path):
     assert model.settings == resolve(cfg)["model"]  # with the resolved model settings
     assert isinstance(model.rng, np.random.Generator)
     assert len(model.train_batches()) == 200 // 50
-    assert m["model"] == {"name": "recorder", "parameters": 10}
+    assert m["model"] == {"name": "recorder", "parameters": 10, "input_shape": [1, 28, 28], "classes": 10}
+    assert model.data_shape == ((1, 28, 28), 10)  # what the data gives, not constants
+
+
+def test_the_models_take_their_input_shape_and_classes_from_the_data(recording_models, tmp_path):
+    rng = np.random.default_rng(3)
+    data = (rng.integers(0, 256, (120, 12, 16), dtype=np.uint8), rng.integers(0, 4, 120),
+            rng.integers(0, 256, (30, 12, 16), dtype=np.uint8), rng.integers(0, 4, 30))
+    run({**TINY, "model": {"name": "recorder"}}, tmp_path / "r", data=data, progress=False)
+    assert recording_models[-1].data_shape == ((1, 12, 16), 4)
+    for name in ("reference_cnn", "mlp"):
+        m = run({**TINY, "batch_size": 30, "model": {"name": name}}, tmp_path / name, data=data, progress=False)
+        assert m["model"]["input_shape"] == [1, 12, 16] and m["model"]["classes"] == 4
+        built = models.MODELS[name](resolve({"model": {"name": name}})["model"], rng, (1, 12, 16), 4)
+        assert built.forward(np.zeros((2, 1, 12, 16), np.float32), train=False).shape == (2, 4)
+    with pytest.raises(ValueError, match="divisible by 4"):
+        reference_cnn(input_shape=(1, 10, 16))
 
 
 def test_removing_a_model_from_the_registry_makes_its_name_invalid(monkeypatch):

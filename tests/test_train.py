@@ -81,7 +81,8 @@ def test_dynamic_schedule_drives_the_learning_rate(mnist, tmp_path):
 
 def test_mlp_runs(mnist, tmp_path):
     m = run({**SMALL, "model": {"name": "mlp", "init_std": 0.05}}, tmp_path, data=mnist, progress=False)
-    assert m["model"] == {"name": "mlp", "parameters": 784 * 256 + 256 + 256 * 10 + 10}
+    assert m["model"] == {"name": "mlp", "parameters": 784 * 256 + 256 + 256 * 10 + 10, "input_shape": [1, 28, 28],
+                          "classes": 10}
     assert m["final"]["test_accuracy"] > 0.5
 
 

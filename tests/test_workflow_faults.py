@@ -139,6 +139,26 @@ def test_data_depends_on_content_not_on_its_path(repo, mnist_dir, tmp_path):
     assert planned_jobs(repo, "baseline", mnist_dir=mnist_dir) == {}
 
 
+def test_another_dataset_trains_on_its_files_and_swapping_folders_retrains(repo, mnist_dir, inverted_mnist):
+    # MNIST in the cache: a folder with other content in MNIST's format is used, not ignored
+    snakemake(repo, "baseline", mnist_dir=mnist_dir)
+    metrics = repo / QUICK / "runs/baseline/baseline/seed-0/metrics.json"
+    on_mnist = json.loads(metrics.read_text())
+    assert planned_jobs(repo, "baseline", mnist_dir=inverted_mnist)["train"] == 2
+    snakemake(repo, "baseline", mnist_dir=inverted_mnist)
+    on_inverted = json.loads(metrics.read_text())
+    data = on_inverted["config"]["data"]
+    assert data["dir"].startswith("resources/data-") and (repo / data["dir"] / "MANIFEST.json").is_file()
+    assert data["sha256"]["train-images-idx3-ubyte"] != on_mnist["config"]["data"]["sha256"]["train-images-idx3-ubyte"]
+    assert on_inverted["final"] != on_mnist["final"]
+    assert planned_jobs(repo, "baseline", mnist_dir=inverted_mnist) == {}
+    # back to MNIST, whose files are still in resources/mnist: retrained on them, no data step
+    jobs = planned_jobs(repo, "baseline", mnist_dir=mnist_dir)
+    assert jobs["train"] == 2 and "mnist" not in jobs
+    snakemake(repo, "baseline", mnist_dir=mnist_dir)
+    assert json.loads(metrics.read_text())["final"] == on_mnist["final"]
+
+
 def test_offline_hint_names_the_workflow_option_on_the_terminal(tmp_path_factory):
     repo = tmp_path_factory.mktemp("offline") / "repo"
     shutil.copytree(REPO, repo, ignore=COPY_IGNORE)

@@ -276,16 +276,20 @@ def plan(cfg: dict) -> Plan:
                 ABLATION if extra else None, readings)
 
 
-def run_settings(variant: Variant, seed: int, threads: int, data_dir: str) -> dict:
-    """The resolved settings of one run of ``variant``, as :func:`cnnlib.train.run` takes them."""
+def run_settings(variant: Variant, seed: int, threads: int, data_dir: str, sha256: dict | None = None) -> dict:
+    """The resolved settings of one run of ``variant``, as :func:`cnnlib.train.run` takes them:
+    on the data in ``data_dir``, whose files' checksums are ``sha256`` (None: MNIST's
+    published files)."""
     cfg = copy.deepcopy(variant.settings)
     cfg["seed"] = int(seed)
     cfg["threads"] = int(threads)
     cfg.setdefault("data", {})["dir"] = str(data_dir)
+    cfg["data"]["sha256"] = dict(sha256) if sha256 else None
     return resolve(cfg)
 
 
-def shared_runs(p: Plan, threads: int, data_dir: str) -> dict[tuple[str, str, int], tuple[str, str, int]]:
+def shared_runs(p: Plan, threads: int, data_dir: str, sha256: dict | None = None
+                ) -> dict[tuple[str, str, int], tuple[str, str, int]]:
     """``{run: trained run}`` for every run whose settings train exactly the numbers of
     another run of the plan (:func:`cnnlib.config.training_identity`). Of such runs the first
     in sorted (experiment, variant, seed) order is trained - sorted, so that the choice never
@@ -299,7 +303,7 @@ def shared_runs(p: Plan, threads: int, data_dir: str) -> dict[tuple[str, str, in
     first: dict[str, tuple[str, str, int]] = {}
     out = {}
     for key in sorted(p.runs()):
-        identity = training_identity(run_settings(p.variant(key[0], key[1]), key[2], threads, data_dir))
+        identity = training_identity(run_settings(p.variant(key[0], key[1]), key[2], threads, data_dir, sha256))
         if identity in first:
             out[key] = first[identity]
         else:
@@ -308,7 +312,8 @@ def shared_runs(p: Plan, threads: int, data_dir: str) -> dict[tuple[str, str, in
 
 
 def continued_runs(p: Plan, threads: int, data_dir: str,
-                   shared: dict[tuple[str, str, int], tuple[str, str, int]]) -> dict[tuple[str, str, int], tuple[str, str, int]]:
+                   shared: dict[tuple[str, str, int], tuple[str, str, int]],
+                   sha256: dict | None = None) -> dict[tuple[str, str, int], tuple[str, str, int]]:
     """``{run: run it continues}`` for every trained run (not in ``shared``:
     :func:`shared_runs`) whose settings are another trained run's with fewer epochs
     (:func:`cnnlib.config.continuation_identity`). It starts where that run stopped and
@@ -321,7 +326,7 @@ def continued_runs(p: Plan, threads: int, data_dir: str,
     """
     groups: dict[str, list[tuple[int, tuple[str, str, int]]]] = {}
     for key in sorted(k for k in p.runs() if k not in shared):
-        settings = run_settings(p.variant(key[0], key[1]), key[2], threads, data_dir)
+        settings = run_settings(p.variant(key[0], key[1]), key[2], threads, data_dir, sha256)
         groups.setdefault(continuation_identity(settings), []).append((settings["epochs"], key))
     out = {}
     for members in groups.values():

@@ -218,6 +218,20 @@ class Layout:
     def benchmark(self, *parts: str) -> str:
         return self._p("benchmarks", *parts)
 
+    def run_of(self, path: str) -> tuple[str, str, int] | None:
+        """``(experiment, variant, seed)`` of a path in a run's folder (the folder itself too)."""
+        import re
+
+        m = re.fullmatch(re.escape(self._p("runs")) + r"/([^/]+)/([^/]+)/seed-(\d+)(/[^/]+)?", str(path).rstrip("/"))
+        return (m.group(1), m.group(2), int(m.group(3))) if m else None
+
+    def experiment_of(self, path: str, experiments) -> str | None:
+        """The experiment whose summary, curves or run table ``path`` is (None: none of them)."""
+        for e in experiments:
+            if str(path) in (self.summary(e), self.curves(e), self.run_table(e)):
+                return e
+        return None
+
     def relative(self, path: str) -> str:
         """``path`` relative to the root (how the report, which sits in the root, links it)."""
         return str(PurePosixPath(path).relative_to(self.root))

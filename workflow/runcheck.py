@@ -41,11 +41,20 @@ def _settings(identity: str) -> dict:
 
 
 def settings_difference(recorded: dict, planned: dict) -> list[str]:
-    """``key: recorded value, planned value`` for every training setting that differs
-    between a run's recorded config and the one the plan gives it (seed included)."""
+    """``key recorded value (planned value)`` for every training setting that differs between
+    a run's recorded config and the one the plan gives it (seed included); the data's
+    checksums as one item, ``data: other files``."""
     a, b = _settings(training_identity(recorded)), _settings(training_identity(planned))
-    return [f"{k} {a.get(k, 'unset')!r} (planned {b.get(k, 'unset')!r})" for k in sorted(set(a) | set(b))
-            if a.get(k, "unset") != b.get(k, "unset")]
+    out = []
+    for k in sorted(set(a) | set(b)):
+        if a.get(k, "unset") == b.get(k, "unset"):
+            continue
+        if k.startswith("data.sha256"):
+            if "data: other files" not in out:
+                out.append("data: other files")
+            continue
+        out.append(f"{k} {a.get(k, 'unset')!r} (planned {b.get(k, 'unset')!r})")
+    return out
 
 
 def _check_folder(folder: Path) -> None:
@@ -74,7 +83,7 @@ def damaged_runs(runs, say=print) -> list[str]:
     Raises:
         RunFolderError: a run folder that cannot be looked at (see the module docstring).
     """
-    bad = []
+    bad, other = [], {}
     for folder, summary, *planned in runs:
         folder = Path(folder)
         _check_folder(folder)
@@ -95,8 +104,15 @@ def damaged_runs(runs, say=print) -> list[str]:
                        _differs(config, planned[0]))
             if differs:
                 bad.append(str(folder))
-                say(f"{folder}: holds a run of other settings than the plan gives it: {'; '.join(differs[:4])}"
-                    + (f" and {len(differs) - 4} more" if len(differs) > 4 else ""))
+                text = "; ".join(differs[:4]) + (f" and {len(differs) - 4} more" if len(differs) > 4 else "")
+                other.setdefault(text, []).append(folder)
+    for text, folders in other.items():  # a config change moves many runs the same way: one line
+        if len(folders) <= 3:
+            for folder in folders:
+                say(f"{folder}: holds a run of other settings than the plan gives it: {text}")
+        else:
+            say(f"{len(folders)} runs ({folders[0]}, {folders[1]}, ...) hold runs of other settings than the plan "
+                f"gives them: {text}")
     return bad
 
 
@@ -108,6 +124,57 @@ def _differs(recorded: dict, planned: dict) -> list[str]:
 
 
 FORCED_ENV = "CNNLIB_FORCED_RUNS"
+
+
+def command_targets(argv: list[str]) -> list[str] | None:
+    """The targets of a snakemake command line (``sys.orig_argv``), read with Snakemake's own
+    argument parser; None when it cannot be read."""
+    import contextlib
+    import io
+
+    argv = list(argv)[_program_end(argv) + 1:]
+    explicit = []
+    if "--" in argv:
+        explicit, argv = argv[argv.index("--") + 1:], argv[:argv.index("--")]
+    try:
+        from snakemake.cli import get_argument_parser
+
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+            args = get_argument_parser().parse_args(argv)
+    except (SystemExit, Exception):
+        return None
+    return [*args.targets, *explicit]
+
+
+def needed_runs(targets, experiments, runs, run_of_path, summary_of_path, links) -> set | None:
+    """The runs a command's ``targets`` need (None: every run, also when a target is not
+    understood): an experiment's runs for its name or its summary files, one run for a path in
+    its folder, and the runs these copy or continue (``links``: {run: its source}).
+
+    Args:
+        experiments: the experiment names; runs: every planned run ``(experiment, variant, seed)``;
+        run_of_path(path) -> run or None; summary_of_path(path) -> experiment or None.
+    """
+    if targets is None or not targets:
+        return None
+    needed = set()
+    for t in targets:
+        t = str(t).rstrip("/")
+        if t in experiments:
+            needed |= {r for r in runs if r[0] == t}
+        elif (run := run_of_path(t)) is not None:
+            needed.add(run)
+        elif (exp := summary_of_path(t)) is not None:
+            needed |= {r for r in runs if r[0] == exp}
+        else:
+            return None
+    todo = list(needed)
+    while todo:
+        source = links.get(todo.pop())
+        if source is not None and source not in needed:
+            needed.add(source)
+            todo.append(source)
+    return needed
 
 
 def with_forcerun(argv: list[str], files: list[str]) -> list[str]:
@@ -142,7 +209,8 @@ def rerun_damaged(files: list[str], say=print) -> None:
     command = " ".join(with_forcerun(["snakemake", *argv[_program_end(argv) + 1:]], files))
     if os.environ.get(FORCED_ENV) or not any("snakemake" in a for a in argv[:3]):
         raise RuntimeError(f"retrain these runs with: {command}")
-    say(f"retraining these runs: {command}")
+    say(f"retraining these runs: {command}" if len(files) <= 3 else
+        f"retraining these {len(files)} runs: the same command with --forcerun and their metrics.json files")
     os.environ[FORCED_ENV] = "1"
     sys.stdout.flush()
     sys.stderr.flush()

@@ -31,9 +31,7 @@ rule visual:
     conda:
         "../envs/cnnlib.yaml"
     params:
-        run=run_settings(
-            VISUAL_VARIANT, VISUAL_SEED, config["threads"], "resources/mnist"
-        ),
+        run=planned_settings((*VISUAL_VARIANT.key, VISUAL_SEED)),
         digits=config["visual"]["digits"],
         code=script_hash("visual.py"),
     script:

@@ -9,9 +9,9 @@ from snakemake_interface_executor_plugins.settings import ExecMode
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from cnnlib.data import MNIST_FILES, MNIST_SHA256
 from workflow.codehash import code_hash
-from workflow.configcheck import ConfigSizeError, check_config_size, check_mnist_dir
+from workflow.configcheck import ConfigSizeError, check_config_size
+from workflow.datasets import data_source
 from workflow.experiments import (
     ConfigError,
     continued_runs,
@@ -42,8 +42,8 @@ except ConfigSizeError as exc:
 validate(config, workflow.source_path("../schemas/config.schema.yaml"))
 try:
     PLAN = plan(config)
-    if config["mnist_dir"]:
-        check_mnist_dir(config["mnist_dir"], MNIST_FILES)
+    # the data by content: a folder with other files retrains, the same files elsewhere do not
+    DATA = data_source(config["mnist_dir"], config.get("dataset"))
 except (ConfigError, ValueError) as exc:
     raise WorkflowError(f"config: {exc}") from None
 
@@ -55,11 +55,8 @@ TRAINING_CPUS = min(config["threads"], TRAINING_CPU_LIMIT or config["threads"])
 R = Layout(config["results"])
 EXPERIMENTS = PLAN.experiments
 SEEDS = PLAN.seeds
-MNIST_MANIFEST = "resources/mnist/MANIFEST.json"
-# the runs depend on the data's content: MNIST's published checksums, which the data step checks
-MNIST_ID = hashlib.sha256(
-    json.dumps(MNIST_SHA256, sort_keys=True).encode()
-).hexdigest()[:16]
+# the data step's output, in a folder of the data's own (workflow.datasets)
+MNIST_MANIFEST = DATA.manifest
 FIGURES = figures(
     EXPERIMENTS,
     PLAN.baseline.key,
@@ -74,12 +71,14 @@ def script_hash(script):
 
 
 def planned_settings(key):
-    """The resolved settings the plan gives the run ``(experiment, variant, seed)``."""
+    """The resolved settings the plan gives the run ``(experiment, variant, seed)``: its
+    variant's, on the data's content (its files' checksums)."""
     return run_settings(
         PLAN.variant(key[0], key[1]),
         key[2],
         config["threads"],
-        Path(MNIST_MANIFEST).parent,
+        DATA.store,
+        DATA.sha256,
     )
 
 
@@ -90,7 +89,7 @@ def run_config(wildcards):
 
 
 # runs that train exactly the numbers of an earlier run: trained once, then copied
-SHARED = shared_runs(PLAN, config["threads"], Path(MNIST_MANIFEST).parent)
+SHARED = shared_runs(PLAN, config["threads"], DATA.store, DATA.sha256)
 
 
 def same_run(wildcards):
@@ -102,7 +101,7 @@ def same_run(wildcards):
 
 
 # runs that train the first epochs of a longer run: the longer run continues the shorter one
-CONTINUED = continued_runs(PLAN, config["threads"], Path(MNIST_MANIFEST).parent, SHARED)
+CONTINUED = continued_runs(PLAN, config["threads"], DATA.store, SHARED, DATA.sha256)
 
 
 def continued_run(wildcards):

@@ -5,7 +5,14 @@ workflow/runcheck.py)."""
 import os
 import sys
 
-from workflow.runcheck import FORCED_ENV, RunFolderError, damaged_runs, rerun_damaged
+from workflow.runcheck import (
+    FORCED_ENV,
+    RunFolderError,
+    command_targets,
+    damaged_runs,
+    needed_runs,
+    rerun_damaged,
+)
 
 
 wildcard_constraints:
@@ -17,11 +24,22 @@ wildcard_constraints:
 # only the process the user started checks (job processes parse this file too), and only
 # once: the restart with --forcerun marks itself in the environment
 if MAIN_PROCESS and not os.environ.get(FORCED_ENV):
+    # the runs this command needs (all of them for the default target): a run that another
+    # command needs is left to that command
+    NEEDED = needed_runs(
+        command_targets(getattr(sys, "orig_argv", sys.argv)),
+        set(EXPERIMENTS),
+        ALL_RUNS,
+        R.run_of,
+        lambda path: R.experiment_of(path, EXPERIMENTS),
+        {**SHARED, **CONTINUED},
+    )
     try:
         DAMAGED = damaged_runs(
             [
                 (R.run_dir(*key), R.summary(key[0]), planned_settings(key))
                 for key in ALL_RUNS
+                if NEEDED is None or key in NEEDED
             ],
             say=lambda text: print(text, file=sys.stderr),
         )
@@ -61,7 +79,6 @@ rule train:
         training_cpus=TRAINING_CPUS,
     params:
         run=run_config,
-        data=MNIST_ID,
         code=script_hash("train.py"),
     script:
         "../scripts/train.py"

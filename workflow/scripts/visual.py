@@ -1,20 +1,21 @@
-"""First conv layer of a trained model: test digits and their feature maps, for the report's figure."""
+"""First conv layer of a trained model: test images and their feature maps, for the report's figure."""
 
 from pathlib import Path
 
 import numpy as np
 
-from cnnlib.data import load_mnist
+from cnnlib.data import load_idx
 from cnnlib.io import write_npz
 from cnnlib.preprocess import scale_images
-from cnnlib.train import build_model
+from cnnlib.train import build_model, data_shape
 
 with open(snakemake.log[0], "w") as log:
     settings = snakemake.params.run
-    _, _, test_x, test_y = load_mnist(Path(snakemake.input.data).parent)
-    # the first test image of each of the first `digits` classes, in class order
-    picks = [int(np.flatnonzero(test_y == d)[0]) for d in range(snakemake.params.digits)]
-    model = build_model(settings["model"], np.random.default_rng(0))  # weights replaced below
+    train_x, train_y, test_x, test_y = load_idx(Path(snakemake.input.data).parent, settings["data"]["sha256"])
+    # the first test image of each of the first `digits` classes that have one, in class order
+    picks = [int(np.flatnonzero(test_y == d)[0]) for d in np.unique(test_y)[: snakemake.params.digits]]
+    shape = data_shape(train_x, train_y, test_y)
+    model = build_model(settings["model"], np.random.default_rng(0), *shape)  # weights replaced below
     with np.load(snakemake.input.weights) as state:
         model.load_state_dict(dict(state))
     conv1, relu1 = model.layers[0], model.layers[1]
