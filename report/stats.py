@@ -14,7 +14,9 @@ Conventions used throughout
   learned only (:func:`summarize_variant` does all of this).
 * The accuracy functions reject ``None``, NaN and infinite values (``ValueError``) instead
   of dropping them silently: missing runs must be handled explicitly by the caller.
-* ``level`` is the coverage of two-sided intervals; p values are always two-sided.
+* ``level`` is the coverage of two-sided intervals; p values are always two-sided (for the
+  k-variant rank tests :func:`friedman` and :func:`kruskal`: the upper tail of a statistic
+  that grows with differences in any direction).
 * Pairing (``paired=True``) is the caller's decision: it is valid only when run i of both
   variants shares its seed, initial weights and data order (same architecture and
   initialisation), so that a[i] and b[i] are a matched pair.
@@ -24,6 +26,7 @@ Conventions used throughout
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -37,6 +40,8 @@ __all__ = [
     "FisherResult", "Split", "VariantSummary", "BestComparison",
     "mean_ci", "median_range", "prediction_interval", "compare", "holm", "seeds_needed",
     "clopper_pearson", "fisher", "split_failures", "summarize_variant", "compare_to_best",
+    "GroupTest", "friedman", "kruskal", "mann_whitney_min_p", "sign_flip_min_p", "fisher_min_p",
+    "min_detectable_difference", "prob_improvement_interval",
 ]
 
 _REL_TOL = 1e-12
@@ -657,3 +662,565 @@ def compare_to_best(variants: Mapping[str, Sequence[float]], paired: bool = Fals
             p_holm[key[1]] = p
     m = sum(p is not None for p in adjusted)
     return BestComparison(best, means, comparisons, p_holm, m)
+
+
+# --------------------------------------------------------------------------- k variants (rank tests)
+
+# largest number of group assignments enumerated by the exact Kruskal-Wallis test
+_MAX_KRUSKAL_ENUMERATION = 2 ** 16
+# Monte Carlo resamples are drawn in chunks of at most this many array elements (memory bound)
+_CHUNK_ELEMENTS = 2 ** 22
+# integer scores (exact comparisons) are used while their bound stays below this; above it
+# floats with a relative tolerance of 1e-12 (see _kruskal_scores)
+_INT_SCORE_LIMIT = 2 ** 62
+
+
+@dataclass(frozen=True)
+class GroupTest:
+    test: str  # "friedman" or "kruskal"
+    statistic: float | None  # tie-corrected chi-square (Friedman) or H (Kruskal-Wallis), as scipy computes it
+    p_value: float | None  # permutation p value; None when the test is not possible
+    method: str | None  # "exact" or "monte_carlo"; None when no permutation distribution was used
+    n: int  # blocks (Friedman) or total runs (Kruskal-Wallis)
+    k: int  # groups (variants)
+    min_p: float | None  # smallest p the test can give for this design, ties ignored (see the functions)
+    reason: str | None  # why p is None or degenerate; None for a regular result
+
+
+def _as_table(table: Sequence[Sequence[float]], name: str = "table") -> np.ndarray:
+    """2-D float array (blocks x treatments); ValueError on ragged rows, None, NaN or inf."""
+    try:
+        rows = [list(row) for row in table]
+    except TypeError:
+        raise ValueError(f"{name} must be a sequence of rows (one per block), each a sequence of floats") from None
+    if any(v is None for row in rows for v in row):
+        raise ValueError(f"{name} contains None: separate missing/failed runs with split_failures first")
+    if len({len(row) for row in rows}) > 1:
+        raise ValueError(f"{name} must have the same number of values in every block (row)")
+    x = np.asarray(rows, dtype=float)
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D table of floats (blocks x variants), got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} contains NaN or inf: separate missing/failed runs with split_failures first")
+    return x
+
+
+def _check_resamples(resamples: int) -> int:
+    if int(resamples) != resamples or resamples < 1:
+        raise ValueError(f"resamples must be a positive integer, got {resamples}")
+    return int(resamples)
+
+
+def _tie_sizes(values: np.ndarray) -> np.ndarray:
+    """Sizes of the groups of exactly equal values (1 for an untied value)."""
+    return np.unique(values, return_counts=True)[1]
+
+
+@functools.lru_cache(maxsize=64)
+def _friedman_null(blocks: tuple[tuple[int, ...], ...]) -> tuple[np.ndarray, np.ndarray, float]:
+    """Exact permutation distribution of ``sum_j R_j^2`` (R_j: sum of the DOUBLED midranks
+    of treatment j) when each block's ranks are permuted independently and uniformly.
+
+    ``blocks`` holds each block's doubled midranks (integers). The distribution of the
+    rank-sum vector is built block by block by convolution: the states are the distinct
+    rank-sum vectors with their counts, each block adds each of its distinct permutations.
+    The states are kept sorted (a canonical order): under H0 every block's permutation is
+    uniform over all k! orders, so the distribution of the vector is invariant under
+    relabelling the treatments, and ``sum_j R_j^2`` does not depend on the order either.
+    Returns (sorted distinct values, number of permutations at or above each, total).
+    """
+    k = len(blocks[0])
+    states = np.zeros((1, k), dtype=np.int64)
+    counts = np.ones(1)
+    total = 1.0
+    for row in blocks:
+        perms = np.array(sorted(set(itertools.permutations(row))), dtype=np.int64)
+        total *= len(perms)  # each distinct order stands for prod(t!) equally likely orders
+        new = (states[:, None, :] + perms[None, :, :]).reshape(-1, k)
+        new.sort(axis=1)
+        weights = np.repeat(counts, len(perms))
+        states, inverse = np.unique(new, axis=0, return_inverse=True)
+        counts = np.bincount(inverse.reshape(-1), weights=weights)
+    scores = np.sum(states * states, axis=1)
+    values, inverse = np.unique(scores, return_inverse=True)
+    mass = np.bincount(inverse.reshape(-1), weights=counts)
+    at_least = np.cumsum(mass[::-1])[::-1]
+    values.flags.writeable = False
+    at_least.flags.writeable = False
+    return values, at_least, total
+
+
+def _exact_tail(null: tuple[np.ndarray, np.ndarray, float], observed) -> float:
+    values, at_least, total = null
+    i = int(np.searchsorted(values, observed, side="left"))
+    return float(at_least[i] / total) if i < values.size else 0.0
+
+
+def friedman(table: Sequence[Sequence[float]], resamples: int = 20000, seed: int = 0) -> GroupTest:
+    """Friedman's test that k variants trained with the same n seeds do not differ.
+
+    ``table[i][j]`` is the result of seed (block) i with variant (treatment) j.
+
+    Method: rank the k values within each block (midranks for exact ties); the statistic
+    is the tie-corrected Friedman chi-square exactly as ``scipy.stats.friedmanchisquare``
+    computes it, ``(12 / (n k (k + 1)) * sum_j R_j^2 - 3 n (k + 1)) / C`` with R_j the rank
+    sum of variant j and ``C = 1 - sum t (t^2 - 1) / (n k (k^2 - 1))`` over the tie groups t
+    of all blocks. The p value is NOT the chi-square approximation (poor for n = 5) but the
+    permutation distribution of the statistic under H0, where each block's ranks are
+    equally likely in any of the k! orders:
+      * exact (``method="exact"``) when (k!)^n <= 2^20: all within-block permutations,
+        computed by convolving the distribution of the rank-sum vector block by block;
+        p = fraction of the (k!)^n permutations with a statistic >= the observed one;
+      * otherwise Monte Carlo (``method="monte_carlo"``): ``resamples`` random
+        within-block permutations from ``numpy.random.default_rng(seed)``,
+        p = (1 + #{T* >= T}) / (1 + resamples) (a valid p value for any number of
+        resamples; reproducible bit for bit for a given seed and numpy version).
+    The comparison T* >= T is exact, not subject to rounding: within a design the
+    statistic is an increasing function of ``sum_j R_j^2``, which is an integer when the
+    midranks are doubled. k = 2 is the two-sided sign test (tied blocks drop out).
+
+    ``min_p`` is the smallest p value of the exact test for n blocks and k variants without
+    ties, (k!)^(1 - n): all n blocks ranking the variants in the same order (k! of the
+    (k!)^n permutations do). Ties can only raise it. For Monte Carlo it is also at least
+    1 / (1 + resamples). With n = 5: k = 2 gives 0.0625 (can never reach 0.05), k = 3
+    gives 1/1296.
+
+    Assumptions: blocks independent (one per seed); within a block the runs of all
+    variants share the seed's initial weights and data order, and under H0 the k results
+    of a block are exchangeable. Only the within-block order is used, so it is valid for
+    bimodal data (failed runs rank lowest; exact ties get midranks) and insensitive to
+    the size of differences.
+
+    Not valid for: independent groups without a shared seed (use :func:`kruskal`), missing
+    runs (a block with a missing run must be dropped whole, or the run rerun; None / NaN
+    raise ValueError). It says that some variants differ, not which ones, and a large p
+    with n = 5 is weak evidence of no difference. Ties are exact equality (as in scipy):
+    values that differ by floating-point noise count as different.
+
+    Degenerate cases: k < 2 raises ValueError; fewer than 2 blocks gives p None with a
+    reason; when every block's values are all tied the statistic is 0/0 (None) and p = 1
+    with a reason.
+    """
+    if len(table) == 0:
+        raise ValueError("Friedman's test needs a table with at least one block (row)")
+    x = _as_table(table)
+    n, k = (int(s) for s in x.shape)
+    if k < 2:
+        raise ValueError(f"Friedman's test needs at least 2 variants per block, got k={k}")
+    resamples = _check_resamples(resamples)
+    exact = math.factorial(k) ** n <= _MAX_ENUMERATION
+    min_p = 1 / math.factorial(k) ** (n - 1)  # int / int: no overflow for large n
+    if not exact:
+        min_p = max(min_p, 1.0 / (1 + resamples))
+    if n < 2:
+        return GroupTest("friedman", None, None, None, n, k, min_p,
+                         f"fewer than 2 blocks (n={n}): Friedman's test not possible")
+    st = _scipy_stats()
+    ranks = st.rankdata(x, axis=1)
+    ties = int(sum(int(np.sum(t * (t * t - 1))) for t in (_tie_sizes(row) for row in x)))
+    if ties == n * k * (k * k - 1):
+        return GroupTest("friedman", None, 1.0, None, n, k, min_p,
+                         "every block's values are tied: no differences between variants, p = 1")
+    c = 1 - ties / (k * (k * k - 1) * n)
+    ssbn = np.sum(np.sum(ranks, axis=0) ** 2)
+    statistic = float((12.0 / (k * n * (k + 1)) * ssbn - 3 * n * (k + 1)) / c)
+
+    doubled = np.rint(2.0 * ranks).astype(np.int64)
+    sums = doubled.sum(axis=0)
+    observed = int(np.sum(sums * sums))
+    if exact:
+        key = tuple(sorted(tuple(sorted(int(v) for v in row)) for row in doubled))
+        p = _exact_tail(_friedman_null(key), observed)
+        method = "exact"
+    else:
+        rng = np.random.default_rng(seed)
+        chunk = max(1, _CHUNK_ELEMENTS // (n * k))
+        hits = done = 0
+        while done < resamples:
+            b = min(chunk, resamples - done)
+            perm = rng.permuted(np.broadcast_to(doubled, (b, n, k)), axis=2)
+            r = perm.sum(axis=1)
+            hits += int(np.count_nonzero(np.sum(r * r, axis=1) >= observed))
+            done += b
+        p = (1 + hits) / (1 + resamples)
+        method = "monte_carlo"
+    return GroupTest("friedman", statistic, min(1.0, float(p)), method, n, k, min_p, None)
+
+
+def _kruskal_scores(doubled_sums: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
+    """A score increasing in H for fixed group sizes and pooled ranks: ``sum_j R_j^2 / n_j``
+    with R_j the sum of the DOUBLED midranks of group j, scaled by lcm(n_j) to integers so
+    that comparisons are exact. Float (unscaled) when the integers could overflow."""
+    big_l = math.lcm(*sizes)
+    total = sum(sizes)
+    if big_l * len(sizes) * (total * (total + 1)) ** 2 < _INT_SCORE_LIMIT:
+        w = np.array([big_l // s for s in sizes], dtype=np.int64)
+        return (doubled_sums * doubled_sums) @ w
+    r = doubled_sums.astype(float)
+    return (r * r) @ (1.0 / np.asarray(sizes, dtype=float))
+
+
+def _at_least(scores: np.ndarray, observed) -> np.ndarray:
+    if scores.dtype.kind in "iu":
+        return scores >= observed
+    return scores >= observed - 1e-12 * abs(observed)
+
+
+def _assignments(sizes: tuple[int, ...]) -> np.ndarray:
+    """All distinct assignments of N = sum(sizes) positions to groups of the given sizes,
+    as an (N! / prod n_j!, N) array of group labels."""
+    total = sum(sizes)
+    labels = np.full((1, total), -1, dtype=np.int8)
+    for j, size in enumerate(sizes[:-1]):
+        free_count = total - sum(sizes[:j])
+        combos = np.array(list(itertools.combinations(range(free_count), size)), dtype=np.intp)
+        free = np.nonzero(labels == -1)[1].reshape(labels.shape[0], free_count)  # row-major: sorted
+        rows = labels.shape[0]
+        labels = np.repeat(labels, len(combos), axis=0)
+        chosen = free[:, combos].reshape(rows * len(combos), size)
+        labels[np.arange(labels.shape[0])[:, None], chosen] = j
+    labels[labels == -1] = len(sizes) - 1
+    return labels
+
+
+@functools.lru_cache(maxsize=64)
+def _kruskal_null(sizes: tuple[int, ...], pooled: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, float]:
+    """Exact permutation distribution of :func:`_kruskal_scores` over all distinct
+    assignments of the pooled doubled midranks (sorted; any order gives the same
+    distribution) to groups of the given sizes. Same return form as :func:`_friedman_null`."""
+    labels = _assignments(sizes)
+    r = np.asarray(pooled, dtype=np.int64)
+    sums = np.stack([np.where(labels == j, r, 0).sum(axis=1) for j in range(len(sizes))], axis=1)
+    scores = _kruskal_scores(sums, sizes)
+    values, counts = np.unique(scores, return_counts=True)
+    at_least = np.cumsum(counts[::-1])[::-1].astype(float)
+    values.flags.writeable = False
+    at_least.flags.writeable = False
+    return values, at_least, float(labels.shape[0])
+
+
+def _kruskal_min_p(sizes: tuple[int, ...]) -> float:
+    """Smallest exact Kruskal-Wallis p for these group sizes without ties.
+
+    H is largest when the groups occupy contiguous blocks of ranks (swapping a lower rank
+    of the group with the larger mean rank for a higher rank of another group always
+    raises sum_j R_j^2 / n_j), so the maximum is found among the k! orders of the groups;
+    p = (number of orders reaching it) / (number of assignments)."""
+    best, count = None, 0
+    for order in itertools.permutations(range(len(sizes))):
+        start, score = 0, 0
+        lcm = math.lcm(*sizes)
+        for j in order:
+            s = sizes[j]
+            rank_sum = s * (2 * start + s + 1)  # doubled sum of ranks start+1 .. start+s
+            score += rank_sum * rank_sum * (lcm // s)
+            start += s
+        if best is None or score > best:
+            best, count = score, 1
+        elif score == best:
+            count += 1
+    assignments = math.factorial(sum(sizes))
+    for s in sizes:
+        assignments //= math.factorial(s)
+    return count / assignments
+
+
+def kruskal(groups: Sequence[Sequence[float]], resamples: int = 20000, seed: int = 0) -> GroupTest:
+    """Kruskal-Wallis test that k independent variants come from the same distribution.
+
+    ``groups[j]`` holds the results of variant j (one per run; sizes may differ).
+
+    Method: rank all N values together (midranks for exact ties); the statistic is H with
+    the tie correction exactly as ``scipy.stats.kruskal`` computes it,
+    ``(12 / (N (N + 1)) * sum_j R_j^2 / n_j - 3 (N + 1)) / (1 - sum (t^3 - t) / (N^3 - N))``.
+    The p value is NOT the chi-square approximation (poor for 5 runs per group) but the
+    permutation distribution of H under H0, where every assignment of the N pooled values
+    to groups of the given sizes is equally likely:
+      * exact (``method="exact"``) when the number of distinct assignments,
+        N! / (n_1! ... n_k!), is at most 2^16 (and, a memory bound for lopsided designs,
+        times N at most 2^24): all of them are enumerated;
+        p = fraction with H* >= H (3 groups of 4: 34 650 assignments);
+      * otherwise Monte Carlo (``method="monte_carlo"``; e.g. 3 groups of 5, 756 756
+        assignments): ``resamples`` random permutations of the pooled ranks from
+        ``numpy.random.default_rng(seed)``, p = (1 + #{H* >= H}) / (1 + resamples) (valid
+        for any number of resamples; reproducible bit for bit for a given seed and numpy
+        version).
+    Comparisons H* >= H are exact: within a design H increases with
+    ``sum_j R_j^2 / n_j``, which is compared as an integer (doubled midranks times
+    lcm(n_j)); only for designs so large that this could overflow int64 is it compared in
+    floating point with a relative tolerance of 1e-12.
+
+    ``min_p`` is the smallest p value of the exact test for these group sizes without
+    ties: the groups in contiguous blocks of ranks, in the order(s) that maximise H, out
+    of all assignments (k equal groups of n: k! n!^k / (kn)!; 2 groups of 5: 2/252, the
+    exact Mann-Whitney minimum). Ties can only raise it. For Monte Carlo it is also at
+    least 1 / (1 + resamples).
+
+    Assumptions: all runs independent (no shared seeds between variants); under H0 the N
+    values are exchangeable. Only ranks are used, so bimodal data (failed runs) and ties
+    are handled; it tests for differences in distribution, most sensitive to shifts.
+
+    Not valid for: variants whose runs are paired by seed (shared initial weights and data
+    order: use :func:`friedman`, which removes the seed effect), or missing values (None /
+    NaN raise ValueError). It says that some variants differ, not which ones. Ties are
+    exact equality (as in scipy).
+
+    Degenerate cases: fewer than 2 groups or an empty group raises ValueError; all N
+    values equal gives statistic None (0/0) and p = 1 with a reason.
+    """
+    data = [_as_floats(g, f"groups[{j}]") for j, g in enumerate(groups)]
+    k = len(data)
+    if k < 2:
+        raise ValueError(f"the Kruskal-Wallis test needs at least 2 groups, got {k}")
+    sizes = tuple(int(g.size) for g in data)
+    if min(sizes) == 0:
+        raise ValueError(f"every group needs at least one value, got sizes {list(sizes)}")
+    resamples = _check_resamples(resamples)
+    total = sum(sizes)
+    assignments = math.factorial(total)
+    for s in sizes:
+        assignments //= math.factorial(s)
+    # (the second bound only matters for lopsided designs such as sizes 1 and 60 000)
+    exact = assignments <= _MAX_KRUSKAL_ENUMERATION and assignments * total <= 4 * _CHUNK_ELEMENTS
+    min_p = _kruskal_min_p(sizes)
+    if not exact:
+        min_p = max(min_p, 1.0 / (1 + resamples))
+    pooled = np.concatenate(data)
+    t = _tie_sizes(pooled)
+    if t.size == 1:
+        return GroupTest("kruskal", None, 1.0, None, total, k, min_p,
+                         "all values are equal: no differences between variants, p = 1")
+    st = _scipy_stats()
+    ranks = st.rankdata(pooled)
+    ties = 1 - np.sum(t.astype(float) ** 3 - t) / (total ** 3 - total)
+    bounds = list(itertools.accumulate(sizes, initial=0))
+    ssbn = sum(np.sum(ranks[bounds[j]:bounds[j + 1]]) ** 2 / sizes[j] for j in range(k))
+    statistic = float((12.0 / (total * (total + 1)) * ssbn - 3 * (total + 1)) / ties)
+
+    doubled = np.rint(2.0 * ranks).astype(np.int64)
+    observed = _kruskal_scores(np.add.reduceat(doubled, bounds[:-1])[None, :], sizes)[0]
+    if exact:
+        null = _kruskal_null(sizes, tuple(sorted(int(v) for v in doubled)))
+        values, at_least, count = null
+        if values.dtype.kind in "iu":
+            i = int(np.searchsorted(values, observed, side="left"))
+        else:
+            i = int(np.searchsorted(values, observed - 1e-12 * abs(observed), side="left"))
+        p = float(at_least[i] / count) if i < values.size else 0.0
+        method = "exact"
+    else:
+        rng = np.random.default_rng(seed)
+        chunk = max(1, _CHUNK_ELEMENTS // total)
+        hits = done = 0
+        while done < resamples:
+            b = min(chunk, resamples - done)
+            perm = rng.permuted(np.broadcast_to(doubled, (b, total)), axis=1)
+            scores = _kruskal_scores(np.add.reduceat(perm, bounds[:-1], axis=1), sizes)
+            hits += int(np.count_nonzero(_at_least(scores, observed)))
+            done += b
+        p = (1 + hits) / (1 + resamples)
+        method = "monte_carlo"
+    return GroupTest("kruskal", statistic, min(1.0, float(p)), method, total, k, min_p, None)
+
+
+# --------------------------------------------------------------------------- smallest attainable p
+
+def _check_size(n: int, name: str) -> int:
+    if int(n) != n or n < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {n}")
+    return int(n)
+
+
+def mann_whitney_min_p(n_a: int, n_b: int) -> float:
+    """Smallest two-sided exact Mann-Whitney p possible with n_a and n_b runs.
+
+    Method: ``min(1, 2 / C(n_a + n_b, n_a))``: without ties the most extreme outcome
+    (every run of one variant above every run of the other) is one of the
+    C(n_a + n_b, n_a) equally likely rank splits, and the two-sided p counts both
+    directions. 5 v 5: 2/252 = 0.0079; 3 v 3: 0.1 (can never reach 0.05).
+
+    Assumptions: independent runs, no ties (ties can only raise the smallest p).
+    Not valid for: the asymptotic (normal) Mann-Whitney p, which has no such floor; a group
+    with no runs gives 1 (nothing can be decided).
+    """
+    n_a, n_b = _check_size(n_a, "n_a"), _check_size(n_b, "n_b")
+    return min(1.0, 2.0 / math.comb(n_a + n_b, n_a))
+
+
+def sign_flip_min_p(n: int) -> float:
+    """Smallest two-sided exact sign-flip (or sign test) p possible with n pairs.
+
+    Method: ``min(1, 2 / 2^n)``: all n paired differences with the same sign is one of the
+    2^n equally likely sign patterns, two-sided counts both signs. n = 5: 0.0625 (can never
+    reach 0.05); n = 6: 0.03125.
+
+    Assumptions: n nonzero differences (a zero difference contributes nothing and
+    effectively lowers n). Not valid for: the paired t-test, which has no such floor.
+    """
+    n = _check_size(n, "n")
+    return min(1.0, 2.0 / 2 ** n)
+
+
+def fisher_min_p(n_a: int, n_b: int) -> float:
+    """Smallest two-sided Fisher exact p possible for failure rates of n_a against n_b runs.
+
+    Method: :func:`fisher` (``scipy.stats.fisher_exact``, two-sided) for every possible pair
+    of failure counts 0 <= k_a <= n_a, 0 <= k_b <= n_b (by symmetry, failures and successes
+    exchanged give the same p, so half of them), and the minimum. 5 v 5: 2/252 = 0.0079
+    (0/5 against 5/5); 3 v 3: 0.1.
+
+    Assumptions: those of :func:`fisher`. Not valid for: deciding anything before the
+    runs - it says only whether ANY outcome could reach a given level; most outcomes give
+    much larger p values (0/5 against 3/5: 0.17). A group with no runs gives 1.
+    """
+    n_a, n_b = _check_size(n_a, "n_a"), _check_size(n_b, "n_b")
+    if n_a == 0 or n_b == 0:
+        return 1.0
+    st = _scipy_stats()
+    best = 1.0
+    for k_a in range(n_a + 1):
+        for k_b in range(n_b + 1):
+            if (k_a, k_b) > (n_a - k_a, n_b - k_b):
+                continue  # the mirror table (failures <-> successes) has the same p
+            p = float(st.fisher_exact([[k_a, n_a - k_a], [k_b, n_b - k_b]], alternative="two-sided").pvalue)
+            best = min(best, p)
+    return best
+
+
+# --------------------------------------------------------------------------- detectable difference
+
+def _t_power_both_tails(effect: float, n: int, alpha: float, paired: bool) -> float:
+    """:func:`_t_power` computed without NaN: the lower rejection tail
+    ``nct.cdf(-crit, df, nc)`` is NaN in scipy 1.17 for large nc (e.g. df = 2, nc = 8.5,
+    where it is below 1e-15); ``nct.sf(crit, df, -nc)`` is the same probability (T with
+    noncentrality -nc is -T with nc) and stays finite. Equal to ``_t_power`` wherever that
+    is finite (to rounding)."""
+    if paired:
+        df, nc = n - 1, effect * math.sqrt(n)
+    else:
+        df, nc = 2 * n - 2, effect * math.sqrt(n / 2.0)
+    st = _scipy_stats()
+    crit = st.t.ppf(1.0 - alpha / 2.0, df)
+    return float(st.nct.sf(crit, df, nc) + st.nct.sf(crit, df, -nc))
+
+
+def min_detectable_difference(sd: float | None, n: int, alpha: float = 0.05, power: float = 0.8,
+                              paired: bool = False) -> float | None:
+    """Smallest |difference| a two-sided t-test at level ``alpha`` detects with prob. ``power``.
+
+    Method: the power function of :func:`seeds_needed` (``_t_power``: noncentral t,
+    two-sided, both rejection tails; evaluated as ``_t_power_both_tails``, the same numbers
+    without scipy's NaN for the lower tail at large noncentrality), solved for the
+    standardized effect with ``scipy.optimize.brentq`` (tolerance 1e-14) and multiplied by
+    ``sd``:
+      * paired: one-sample t-test on n differences, df = n - 1, noncentrality
+        ``d * sqrt(n) / sd`` with ``sd`` the standard deviation of the DIFFERENCES;
+      * unpaired: two-sample t-test with n runs per variant, df = 2n - 2, noncentrality
+        ``d * sqrt(n / 2) / sd`` with ``sd`` the common per-run standard deviation.
+    Paired, n = 5, alpha 0.05, power 0.8: 1.68 sd (G*Power's one-sample t);
+    unpaired, n = 5: 2.02 sd.
+
+    Assumptions: normal runs, equal variances (unpaired), ``sd`` taken as the truth.
+    Not valid as a precise statement when ``sd`` is itself estimated from a few seeds (an
+    sd from 5 runs can be off by a factor of 2); not for bimodal data (split failures
+    off first); the non-parametric tests beside the t-test need larger differences.
+    With several tests in a Holm family use the adjusted level (e.g. alpha / m).
+
+    Returns None when n < 2 or ``sd`` is None (no t-test possible / no sd); 0.0 when
+    sd == 0 (any difference is detected). ValueError for sd < 0 or not finite, alpha or
+    power outside (0, 1), or power <= alpha (the power at difference 0 is alpha).
+    """
+    if not (0.0 < alpha < 1.0) or not (0.0 < power < 1.0):
+        raise ValueError("alpha and power must be in (0, 1)")
+    if power <= alpha:
+        raise ValueError(f"power must exceed alpha (the power at difference 0 is alpha), got {power} <= {alpha}")
+    if int(n) != n:
+        raise ValueError(f"n must be an integer, got {n}")
+    n = int(n)
+    if sd is None:
+        return None
+    if not math.isfinite(sd) or sd < 0:
+        raise ValueError(f"sd must be finite and >= 0, got {sd}")
+    if n < 2:
+        return None
+    if sd == 0:
+        return 0.0
+    from scipy import optimize
+
+    def gap(effect: float) -> float:
+        return _t_power_both_tails(effect, n, alpha, paired) - power
+
+    high = 1.0
+    while gap(high) < 0:
+        high *= 2.0
+        if high > 1e6:  # not reached for alpha, power in (0, 1) and n >= 2; a guard against loops
+            raise ValueError("no detectable difference found (power function did not reach the target)")
+    effect = optimize.brentq(gap, 0.0, high, xtol=1e-14, rtol=1e-14, maxiter=200)
+    return float(effect * sd)
+
+
+# --------------------------------------------------------------------------- probability of improvement
+
+def prob_improvement_interval(a: Sequence[float], b: Sequence[float], paired: bool = False, level: float = 0.95,
+                              resamples: int = 2000, seed: int = 0) -> tuple[float | None, float | None]:
+    """Percentile bootstrap interval for P(A > B), the probability of improvement.
+
+    Method (as rliable, Agarwal et al. 2021, "Deep RL at the edge of the statistical
+    precipice"): ``resamples`` bootstrap samples from ``numpy.random.default_rng(seed)``
+    (reproducible bit for bit for a given seed and numpy version), the interval is the
+    ``(1 - level)/2`` and ``1 - (1 - level)/2`` quantiles of the bootstrap statistics
+    (numpy's default linear interpolation):
+      * unpaired: stratified bootstrap - a and b are resampled separately, each with
+        replacement and its own size; statistic = fraction of the (a_i, b_j) pairs with
+        a_i > b_j, ties 1/2 (the ``prob_improvement`` of :func:`compare`);
+      * paired: the n pairs (a[i], b[i]) are resampled with replacement; statistic =
+        fraction of pairs with a[i] > b[i], ties 1/2.
+
+    Assumptions: runs independent (paired: pairs independent) and the observed runs a fair
+    picture of the distributions. Pairing as in :func:`compare`.
+
+    Not valid for - known weakness, stated plainly: the percentile bootstrap cannot see
+    beyond the observed runs. With complete separation (every run of A above every run of
+    B) every bootstrap sample gives 1, so the interval collapses to [1, 1] - it does NOT
+    mean that P(A > B) is known to be 1 (with 5 v 5 runs the data are compatible with much
+    smaller values; see :func:`mann_whitney_min_p` for what 5 runs can establish). More
+    generally its coverage is below ``level`` with 5 runs per variant, and the interval
+    moves in steps of 1/(n_a n_b) (paired: 1/n). Use it as a description of the spread,
+    and the exact tests for decisions. It is also not an interval for a difference of means.
+
+    Returns (None, None) when a group is empty (paired: fewer than 2 pairs). ValueError for
+    None / NaN / inf values or (paired) unequal lengths.
+    """
+    _check_level(level)
+    resamples = _check_resamples(resamples)
+    x = _as_floats(a, "a")
+    y = _as_floats(b, "b")
+    rng = np.random.default_rng(seed)
+    if paired:
+        if x.size != y.size:
+            raise ValueError(f"paired interval needs equal lengths, got {x.size} and {y.size}")
+        n = int(x.size)
+        if n < 2:
+            return None, None
+        score = 0.5 * (np.sign(x - y) + 1.0)  # 1 win, 1/2 tie, 0 loss
+        counts = _bootstrap_counts(rng, n, resamples)
+        boot = counts @ score / n
+    else:
+        na, nb = int(x.size), int(y.size)
+        if na == 0 or nb == 0:
+            return None, None
+        wins = 0.5 * (np.sign(x[:, None] - y[None, :]) + 1.0)
+        ca = _bootstrap_counts(rng, na, resamples)
+        cb = _bootstrap_counts(rng, nb, resamples)
+        boot = np.einsum("ri,ij,rj->r", ca, wins, cb) / (na * nb)
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(boot, [tail, 1.0 - tail])
+    return float(min(1.0, max(0.0, low))), float(min(1.0, max(0.0, high)))
+
+
+def _bootstrap_counts(rng: np.random.Generator, n: int, resamples: int) -> np.ndarray:
+    """(resamples, n) array: how often each of n items is drawn in each bootstrap sample
+    of n draws with replacement (``rng.integers(0, n, (resamples, n))``, counted)."""
+    idx = rng.integers(0, n, size=(resamples, n))
+    flat = idx + n * np.arange(resamples)[:, None]
+    return np.bincount(flat.ravel(), minlength=resamples * n).reshape(resamples, n).astype(float)
