@@ -7,6 +7,10 @@ expands to billions of values when something walks it - the schema validator's e
 message does. :func:`check_config_size` walks the config once with a budget and stops at
 the first sign of trouble, in well under a second.
 
+:func:`check_config_text`: the strings the report prints fit their length limits and hold only
+characters the PDF can print (report.charset), named by key before the schema check, whose message
+for a too-long string is the string itself, twice.
+
 :func:`check_mnist_dir`: the folder given as ``mnist_dir`` exists and holds the files.
 """
 
@@ -14,6 +18,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from report.charset import describe, unprintable
 
 MAX_FILE_BYTES = 1_000_000
 MAX_VALUES = 100_000
@@ -55,6 +61,46 @@ def check_config_size(config, files=(), max_values=MAX_VALUES, max_depth=MAX_DEP
         elif isinstance(node, (list, tuple)):
             stack.extend((v, depth + 1) for v in node)
     return seen
+
+
+#: the config strings the report prints, as key paths ("*": every entry of a mapping)
+PRINTED = (("report", "title"), ("report", "author"), ("experiments", "*", "title"),
+           ("protocol_ablation", "title"), ("protocol_ablation", "default_description"),
+           ("protocol_ablation", "readings", "*", "description"))
+
+
+def _entries(node, path, key=()):
+    """(dotted key, value) of every entry of ``node`` at ``path``."""
+    if not path:
+        yield ".".join(key), node
+    elif isinstance(node, dict):
+        head, rest = path[0], path[1:]
+        for name in (list(node) if head == "*" else [head] if head in node else []):
+            yield from _entries(node[name], rest, (*key, str(name)))
+
+
+def _subschema(schema, path) -> dict:
+    """The part of a JSON schema that describes the entries at ``path``."""
+    for head in path:
+        schema = schema.get("additionalProperties", {}) if head == "*" else schema.get("properties", {}).get(head, {})
+    return schema
+
+
+def check_config_text(config, schema) -> None:
+    """Raise ValueError naming the key if a string the report prints (:data:`PRINTED`) is longer
+    than its ``maxLength`` in ``schema`` or has a character the PDF cannot print. Other types are
+    left to the schema check."""
+    for path in PRINTED:
+        limit = _subschema(schema, path).get("maxLength")
+        for key, text in _entries(config, path):
+            if not isinstance(text, str):
+                continue
+            if limit is not None and len(text) > limit:
+                raise ValueError(f"{key}: {len(text):,} characters long; at most {limit:,}")
+            bad = unprintable(text)
+            if bad is not None:
+                raise ValueError(f"{key}: character {describe(bad)} cannot be printed in the PDF; use Latin "
+                                 "letters or Chinese (GB2312: simplified Chinese and Japanese kana)")
 
 
 def check_mnist_dir(folder, names) -> None:
