@@ -213,6 +213,36 @@ def test_printable_non_latin_titles_are_accepted(repo, mnist_dir, tmp_path):
     snakemake(repo, "-n", mnist_dir=mnist_dir, extra_config=[cjk])
 
 
+def test_mapping_alias_bomb_is_refused_before_snakemake_merges_it(repo, tmp_path):
+    """Snakemake merges the --configfile files before it reads the Snakefile, copying every
+    mapping an alias points to (9**13 mappings here: minutes and gigabytes); the workflow profile
+    checks the files first. Run with 2 GB of address space and a minute at most, so that a
+    missing check fails the test instead of filling the machine's memory."""
+    import resource
+
+    bomb = tmp_path / "mapping-bomb.yaml"
+    keys = "abcdefghi"
+    lines = ["x0: &x0 {" + ", ".join(f"{k}: 0" for k in keys) + "}"]
+    for i in range(1, 14):
+        lines.append(f"x{i}: &x{i} {{" + ", ".join(f"{k}: *x{i - 1}" for k in keys) + "}")
+    lines.append("defaults: {model: *x13}")
+    bomb.write_text("\n".join(lines) + "\n")
+    assert len(bomb.read_bytes()) < 1400
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "1", "-n", "--configfile", "config/quick.yaml", str(bomb)]
+    t0 = time.monotonic()
+    r = subprocess.run(cmd, cwd=repo, env={**os.environ, "PYTHONPATH": str(repo)}, capture_output=True, text=True,
+                       timeout=60, preexec_fn=limit)
+    seconds = time.monotonic() - t0
+    out = r.stdout + r.stderr
+    assert r.returncode != 0 and "config: the config expands to more than 100,000 values" in out, out[-2000:]
+    assert str(bomb) in out and "Traceback" not in out
+    assert seconds < 20, seconds  # Snakemake's start; the check itself takes milliseconds
+
+
 def test_report_records_the_command_that_rebuilds_it(repo, mnist_dir, tmp_path):
     extra = tmp_path / "seeds.yaml"
     extra.write_text("report: {author: tester}\n")

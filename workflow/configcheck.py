@@ -7,6 +7,10 @@ expands to billions of values when something walks it - the schema validator's e
 message does. :func:`check_config_size` walks the config once with a budget and stops at
 the first sign of trouble, in well under a second.
 
+:func:`refuse_expanding_configfiles`: the same check of each ``--configfile`` file, run from the
+workflow profile before Snakemake merges the files: the merge copies every mapping an alias
+points to, so a bomb of mappings expands there, before the Snakefile runs.
+
 :func:`check_config_text`: the strings the report prints fit their length limits and hold only
 characters the PDF can print (report.charset), named by key before the schema check, whose message
 for a too-long string is the string itself, twice.
@@ -17,6 +21,7 @@ for a too-long string is the string itself, twice.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from report.charset import describe, unprintable
@@ -61,6 +66,26 @@ def check_config_size(config, files=(), max_values=MAX_VALUES, max_depth=MAX_DEP
         elif isinstance(node, (list, tuple)):
             stack.extend((v, depth + 1) for v in node)
     return seen
+
+
+def refuse_expanding_configfiles(paths) -> None:
+    """Exit with a one-line message if a config file in ``paths`` is too large or expands too
+    much (:func:`check_config_size`). Called by the workflow profile (profiles/default/config.yaml),
+    which Snakemake evaluates before it merges the ``--configfile`` files: the merge expands
+    aliases of mappings (a bomb of 1.3 kB: minutes and gigabytes). A file that is not YAML is
+    left to Snakemake, which says so."""
+    import yaml
+
+    for path in paths or ():
+        try:
+            check_config_size(None, [path])  # the file's size, before reading it
+            with open(path, encoding="utf-8") as fh:
+                data = yaml.load(fh, Loader=yaml.FullLoader)  # as Snakemake reads it: aliases shared
+            check_config_size(data, [path])
+        except ConfigSizeError as exc:
+            sys.exit(f"config: {exc}")
+        except Exception:
+            continue
 
 
 #: the config strings the report prints, as key paths ("*": every entry of a mapping)
