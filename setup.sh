@@ -10,8 +10,11 @@ cd "$(dirname "$0")"
 extra=workflow
 [ "${1:-}" = "--dev" ] && extra=dev
 
-tex_packages="texlive-latex-recommended texlive-latex-extra lmodern poppler-utils"
-if command -v pdflatex >/dev/null && command -v pdftotext >/dev/null; then
+# Chinese (and Japanese kana) in titles: latex-cjk-* for CJKutf8 and the font AR PL SungtiL GB,
+# fonts-arphic-gbsn00lp the same font for the figures (18 MB together)
+tex_packages="texlive-latex-recommended texlive-latex-extra lmodern poppler-utils latex-cjk-common latex-cjk-chinese-arphic-gbsn00lp fonts-arphic-gbsn00lp"
+if command -v pdflatex >/dev/null && command -v pdftotext >/dev/null && kpsewhich CJKutf8.sty c70gbsn.fd >/dev/null \
+  && [ -n "$(find /usr/share/fonts -name gbsn00lp.ttf 2>/dev/null)" ]; then
   :
 elif command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   echo "installing TeX Live (about 300 MB, under a minute)..."
@@ -22,9 +25,9 @@ elif command -v apt-get >/dev/null && command -v sudo >/dev/null; then
   sudo apt-get update -qq
   sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $tex_packages >/dev/null
 else
-  echo "note: no TeX found. The report will be written as results/report.md only; for the PDF install"
-  echo "      TeX Live (Debian/Ubuntu: $tex_packages; Fedora: texlive-scheme-medium;"
-  echo "      macOS: MacTeX) and rerun snakemake."
+  echo "note: no TeX found (or not its CJK part, for Chinese titles). Without TeX the report is written as"
+  echo "      results/report.md only; for the PDF install TeX Live (Debian/Ubuntu: $tex_packages;"
+  echo "      Fedora: texlive-scheme-medium, with CTAN's cjk and arphic for Chinese; macOS: MacTeX) and rerun snakemake."
 fi
 
 python3 -m venv .venv

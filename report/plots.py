@@ -25,8 +25,9 @@ from matplotlib.textpath import TextToPath
 from report.curves import Curve, iterations_per_epoch, mean_curve, smoothing_window, train_loss_curve
 from report.readers import int_cell, read_curves, read_summary, select, variants_in_order
 from report.stats import mean_ci
-from report.style import (CONV1_PANEL, SEEDS_SIZE, SWEEP_SIZE, _Render, _save, colour_label, colour_of,
-                          resolve_style)
+from report.charset import needs_cjk
+from report.style import (CONV1_PANEL, SEEDS_SIZE, SWEEP_SIZE, _Render, _save, cjk_families, colour_label,
+                          colour_of, resolve_style)
 from workflow.results import DIVERGED, FAILED_BELOW, learned
 
 _TEXT_PATHS = TextToPath()
@@ -143,7 +144,7 @@ def _title(title: str, what: str, st: dict) -> str:
 def _text_points(text: str, size: float) -> float:
     """How wide ``text`` (its longest line) is in points at ``size``, in the current font
     (call it inside :class:`report.style._Render`: matplotlib's default style)."""
-    font = FontProperties(size=size)
+    font = FontProperties(size=size, family=cjk_families() if needs_cjk(text) else None)
     return max(_TEXT_PATHS.get_text_width_height_descent(line, font, ismath=False)[0]
                for line in text.split("\n"))
 

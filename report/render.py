@@ -22,6 +22,8 @@ from pathlib import Path
 import jinja2
 import markupsafe
 
+from report.charset import CJK_FONT, CJK_RUN, needs_cjk
+
 
 class Raw(markupsafe.Markup):
     """Text that is already valid markup for the target format: printed without escaping."""
@@ -47,8 +49,11 @@ _MD_RE = re.compile(r"([\\`*_\[\]|<>#])")
 
 
 def latex_escape(text) -> str:
-    """Escape every LaTeX special character in one pass: the text prints literally."""
-    return _LATEX_RE.sub(lambda m: _LATEX[m.group(0)], str(text))
+    """Escape every LaTeX special character in one pass: the text prints literally. Each run of
+    CJK characters goes into ``\\cjk{...}``, the CJK font (the preamble defines it when the
+    context has CJK text: :func:`render`)."""
+    escaped = _LATEX_RE.sub(lambda m: _LATEX[m.group(0)], str(text))
+    return CJK_RUN.sub(lambda m: r"\cjk{" + m.group(0) + "}", escaped)
 
 
 def markdown_escape(text) -> str:
@@ -141,8 +146,25 @@ def markdown_environment(template_dir: str | os.PathLike) -> jinja2.Environment:
     return environment(template_dir, "md")
 
 
+def _strings(value):
+    """Every string in a context (keys too), however nested."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(k)
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v)
+
+
 def render(env: jinja2.Environment, template: str, context: dict) -> str:
-    return env.get_template(template).render(**context)
+    """Fill ``template`` from ``context``, plus ``cjk_font``: the CJK font family when some text of
+    the context needs it (a Chinese title), else None. The LaTeX preamble loads CJKutf8 only then:
+    a report without CJK text is byte for byte what it was, and needs no CJK fonts installed."""
+    cjk_font = CJK_FONT if any(needs_cjk(s) for s in _strings(context)) else None
+    return env.get_template(template).render(**{**context, "cjk_font": cjk_font})
 
 
 class LatexError(RuntimeError):
@@ -169,7 +191,8 @@ def find_pdflatex() -> str | None:
 
 TEX_HELP = (
     "The PDF needs TeX Live (pdflatex). Debian/Ubuntu: apt-get install --no-install-recommends "
-    "texlive-latex-recommended texlive-latex-extra; Fedora: dnf install texlive-scheme-medium; "
+    "texlive-latex-recommended texlive-latex-extra (Chinese titles: also latex-cjk-common "
+    "latex-cjk-chinese-arphic-gbsn00lp); Fedora: dnf install texlive-scheme-medium; "
     "macOS: install MacTeX (or BasicTeX, then tlmgr install booktabs listings). "
     "results/report.md has the same report without TeX."
 )

@@ -13,9 +13,11 @@ it never changes which data are drawn.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import math
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -24,6 +26,7 @@ import matplotlib.style
 from matplotlib.figure import Figure
 
 from cnnlib.io import atomic_write_bytes
+from report.charset import needs_cjk
 from workflow.results import PRINTED_WIDTH
 
 #: Curve colours with plain English names (matplotlib's "tab10"); variant i gets colour i.
@@ -207,11 +210,48 @@ def clipped_texts(fig: Figure) -> list[str]:
     return out
 
 
+#: the PDF's CJK font (report.charset) as TrueType, for figure texts with CJK characters (a Chinese
+#: experiment title); Debian: fonts-arphic-gbsn00lp
+CJK_FONT_FILE = "gbsn00lp.ttf"
+
+
+@functools.cache
+def cjk_families() -> list[str] | None:
+    """The fonts of a figure text with CJK characters: matplotlib's default, then the CJK font
+    for the characters the default lacks. The CJK font is found among the system fonts and
+    registered (matplotlib's font cache may be older than its install); None without it."""
+    from matplotlib import font_manager
+
+    files = sorted(f for f in font_manager.findSystemFonts() if Path(f).name == CJK_FONT_FILE)
+    if not files:
+        return None
+    font_manager.fontManager.addfont(files[0])
+    # DejaVu Sans: the font of matplotlib's default style, which every figure uses (_Render)
+    return ["DejaVu Sans", font_manager.FontProperties(fname=files[0]).get_name()]
+
+
+def _cjk_fonts(fig: Figure) -> None:
+    """Texts with CJK characters fall back to the CJK font for them (:func:`cjk_families`); the
+    others keep their font, so a figure without such text is byte for byte what it was."""
+    from matplotlib.text import Text
+
+    texts = [t for t in fig.findobj(Text) if needs_cjk(t.get_text())]
+    if not texts:
+        return
+    families = cjk_families()
+    if families is None:
+        warnings.warn(f"no font {CJK_FONT_FILE} for the CJK text of a figure (Debian: fonts-arphic-gbsn00lp)")
+        return
+    for t in texts:
+        t.set_fontfamily(families)
+
+
 def _save(fig: Figure, png, dpi: float) -> Path:
     """Save as PNG, byte-identical for the same figure; the smallest font size and the number
     of texts cut off at the edge go into the PNG's text chunks (:data:`MIN_FONT_KEY`,
     :data:`CLIPPED_KEY`) so that the report's layout check can read them."""
     buf = io.BytesIO()
+    _cjk_fonts(fig)
     fig.draw_without_rendering()  # lays the figure out: tick labels and positions as saved
     size = smallest_font(fig)
     clipped = len(clipped_texts(fig))

@@ -8,7 +8,7 @@ import yaml
 
 from conftest import REPO
 from workflow.codehash import code_hash
-from workflow.configcheck import ConfigSizeError, check_config_size, check_mnist_dir
+from workflow.configcheck import ConfigSizeError, check_config_size
 from cnnlib.config import resolve, training_identity
 from workflow.experiments import (ConfigError, continued_runs, describe, dynamic_runs, model_runs, plan, run_priorities,
                                   run_settings, shared_runs, training_order, value_name)
@@ -217,15 +217,6 @@ def test_config_size_guard_stops_an_alias_bomb_fast():
     with pytest.raises(ConfigSizeError, match="deeper"):
         check_config_size(deep)
     assert check_config_size({"a": [1, 2, {"b": 3}]}) < 20
-
-
-def test_mnist_dir_check(tmp_path):
-    with pytest.raises(ValueError, match="not a folder"):
-        check_mnist_dir(tmp_path / "none", ["a"])
-    (tmp_path / "a.gz").write_bytes(b"")
-    check_mnist_dir(tmp_path, ["a"])
-    with pytest.raises(ValueError, match="lacks b"):
-        check_mnist_dir(tmp_path, ["a", "b"])
 
 
 def test_code_hash_follows_meaning_and_imports(tmp_path):

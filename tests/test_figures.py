@@ -281,6 +281,20 @@ def test_titles_print_literally_even_with_dollar_signs(rendered, tmp_path):
     assert (tmp_path / "a.png").stat().st_size > 0 and (tmp_path / "l.png").stat().st_size > 0
 
 
+def test_chinese_titles_are_drawn_in_the_cjk_font(rendered, tmp_path, recwarn):
+    """The PDF's CJK font as TrueType (./setup.sh installs fonts-arphic-gbsn00lp) draws the
+    characters matplotlib's default font lacks; a title without them keeps the default font."""
+    from report.style import cjk_families
+
+    assert cjk_families() is not None, "no CJK font for the figures: run ./setup.sh (fonts-arphic-gbsn00lp)"
+    _, inputs, paths, _ = rendered
+    plots.plot_sweep(inputs["summary"], inputs["curves"], tmp_path / "a.png", tmp_path / "l.png", "动量 Sweep")
+    plots.plot_seeds([inputs["runs"]], seeds_groups("sweep", SUMMARY_ORDER), tmp_path / "s.png", "学习率")
+    assert [str(w.message) for w in recwarn if "missing from font" in str(w.message)] == []
+    plots.plot_seeds([inputs["runs"]], seeds_groups("sweep", SUMMARY_ORDER), tmp_path / "latin.png", "Sweep")
+    assert (tmp_path / "latin.png").read_bytes() == paths["seeds"].read_bytes()
+
+
 # --------------------------------------------------------------------------- runs that failed
 
 

@@ -221,6 +221,27 @@ def test_pdf_prints_injected_title_literally_and_is_reproducible(tex, figures, t
         assert title in text
 
 
+def test_pdf_prints_chinese_title_author_and_experiment_titles(tex, figures, tmp_path):
+    """CJK text goes into the CJK font, loaded only for a report that has some: an all-Latin
+    report's preamble is what it was (byte-identical PDFs need the same preamble)."""
+    cfg = config()
+    cfg["report"].update(title="中文标题：深度学习", author="计 72 刘光哲")
+    cfg["experiments"]["learning_rate"]["title"] = "学习率（ひらがな カタカナ）Müller"
+    data = synthetic.results(tmp_path / "cjk", None, cfg)
+    tex, md = render_both(context(figures, tmp_path, data=data))
+    root, _ = figures
+    (root / "report.tex").write_text(tex, encoding="utf-8")
+    build_pdf(root / "report.tex", tmp_path / "cjk.pdf", 1_790_000_000)
+    text = subprocess.run(["pdftotext", str(tmp_path / "cjk.pdf"), "-"], capture_output=True, encoding="utf-8",
+                          check=True).stdout
+    for printed in ("中文标题：深度学习", "计 72 刘光哲", "Figure 2: 学习率（ひらがな カタカナ）Müller"):
+        assert printed in text
+    assert "### 学习率（ひらがな カタカナ）Müller\n" in md  # Markdown prints it as it is
+    assert "\\usepackage{CJKutf8}" in tex
+    latin, _ = render_both(context(figures, tmp_path / "latin"))
+    assert "CJK" not in latin
+
+
 def test_appendix_c_has_a_row_per_variant_with_every_seed_in_order():
     from report.context import run_table
 

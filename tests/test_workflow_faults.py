@@ -220,10 +220,20 @@ BAD = {
     "experiments: {train: {variants: {a: {}}}}": "taken by a rule",
     "experiments: {baseline: {variants: {other: {epochs: 1}}}}": "experiments.baseline",
     "visual: {seed: 7}": "visual.seed",
+    # text the PDF cannot print, named with the key (the file is ASCII: YAML escapes)
+    'report: {title: "left \\u202Eright"}': "report.title: character U+202E (RIGHT-TO-LEFT OVERRIDE) cannot be "
+                                              "printed in the PDF",
+    'report: {author: "\\u0639\\u0631\\u0628\\u064A"}': "report.author: character U+0639 (ARABIC LETTER AIN)",
+    'experiments: {momentum: {title: "Momentum \\U0001F642"}}': "experiments.momentum.title: character U+1F642",
+    'protocol_ablation: {title: "\\uD55C\\uAD6D\\uC5B4"}': "protocol_ablation.title: character U+D55C",
+    'report: {title: "a\\x07b"}': "report.title: character U+0007 (control character)",
+    # too long to typeset (5,000 characters: "Dimension too large"), named with the limit
+    "experiments: {momentum: {title: " + "x" * 5000 + "}}": "experiments.momentum.title: 5,000 characters long; at most 200",
+    "report: {author: " + "x" * 201 + "}": "report.author: 201 characters long; at most 200",
 }
 
 
-@pytest.mark.parametrize("text", list(BAD))
+@pytest.mark.parametrize("text", list(BAD), ids=lambda text: text[:80])
 def test_bad_input_is_rejected_before_any_job(repo, mnist_dir, tmp_path, text):
     bad = tmp_path / "bad.yaml"
     bad.write_text(text + "\n")
@@ -231,8 +241,9 @@ def test_bad_input_is_rejected_before_any_job(repo, mnist_dir, tmp_path, text):
     before = sorted(p for p in results.rglob("*")) if results.exists() else []
     r = snakemake(repo, "-n", mnist_dir=mnist_dir, check=False, extra_config=[bad])
     assert r.returncode != 0, f"accepted: {text}"
-    assert BAD[text] in r.stdout + r.stderr, f"{text}: message does not name {BAD[text]}:\n{r.stderr[-2000:]}"
+    assert BAD[text] in r.stdout + r.stderr, f"{text[:200]}: message does not name {BAD[text]}:\n{r.stderr[-2000:]}"
     assert "Traceback" not in r.stderr
+    assert len(r.stderr) < 3000  # the message, not a dump of the config
     assert (sorted(p for p in results.rglob("*")) if results.exists() else []) == before
 
 
@@ -249,6 +260,43 @@ def test_alias_bomb_is_refused_fast(repo, tmp_path):
     out = r.stdout + r.stderr
     assert r.returncode != 0 and "expands to more than" in out and "Traceback" not in out, out[-2000:]
     assert time.monotonic() - t0 < 60  # the whole snakemake start; the check itself is milliseconds
+
+
+def test_printable_non_latin_titles_are_accepted(repo, mnist_dir, tmp_path):
+    cjk = tmp_path / "cjk.yaml"
+    cjk.write_text('report: {title: "\\u4E2D\\u6587\\u6807\\u9898", author: "\\u8BA1 72 \\u5218\\u5149\\u54F2"}\n'
+                   'experiments: {momentum: {title: "\\u52A8\\u91CF \\u3072\\u3089\\u304C\\u306A M\\u00FCller"}}\n')
+    snakemake(repo, "-n", mnist_dir=mnist_dir, extra_config=[cjk])
+
+
+def test_mapping_alias_bomb_is_refused_before_snakemake_merges_it(repo, tmp_path):
+    """Snakemake merges the --configfile files before it reads the Snakefile, copying every
+    mapping an alias points to (9**13 mappings here: minutes and gigabytes); the workflow profile
+    checks the files first. Run with 2 GB of address space and a minute at most, so that a
+    missing check fails the test instead of filling the machine's memory."""
+    import resource
+
+    bomb = tmp_path / "mapping-bomb.yaml"
+    keys = "abcdefghi"
+    lines = ["x0: &x0 {" + ", ".join(f"{k}: 0" for k in keys) + "}"]
+    for i in range(1, 14):
+        lines.append(f"x{i}: &x{i} {{" + ", ".join(f"{k}: *x{i - 1}" for k in keys) + "}")
+    lines.append("defaults: {model: *x13}")
+    bomb.write_text("\n".join(lines) + "\n")
+    assert len(bomb.read_bytes()) < 1400
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "1", "-n", "--configfile", "config/quick.yaml", str(bomb)]
+    t0 = time.monotonic()
+    r = subprocess.run(cmd, cwd=repo, env={**os.environ, "PYTHONPATH": str(repo)}, capture_output=True, text=True,
+                       timeout=60, preexec_fn=limit)
+    seconds = time.monotonic() - t0
+    out = r.stdout + r.stderr
+    assert r.returncode != 0 and "config: the config expands to more than 100,000 values" in out, out[-2000:]
+    assert str(bomb) in out and "Traceback" not in out
+    assert seconds < 20, seconds  # Snakemake's start; the check itself takes milliseconds
 
 
 def test_report_records_the_command_that_rebuilds_it(repo, mnist_dir, tmp_path):

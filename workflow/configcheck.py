@@ -7,13 +7,23 @@ expands to billions of values when something walks it - the schema validator's e
 message does. :func:`check_config_size` walks the config once with a budget and stops at
 the first sign of trouble, in well under a second.
 
-:func:`check_mnist_dir`: the folder given as ``mnist_dir`` exists and holds the files.
+:func:`refuse_expanding_configfiles`: the same check of each ``--configfile`` file, run from the
+workflow profile before Snakemake merges the files: the merge copies every mapping an alias
+points to, so a bomb of mappings expands there, before the Snakefile runs.
+
+:func:`check_config_text`: the strings the report prints fit their length limits and hold only
+characters the PDF can print (report.charset), named by key before the schema check, whose message
+for a too-long string is the string itself, twice.
+
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+
+from report.charset import describe, unprintable
 
 MAX_FILE_BYTES = 1_000_000
 MAX_VALUES = 100_000
@@ -57,14 +67,62 @@ def check_config_size(config, files=(), max_values=MAX_VALUES, max_depth=MAX_DEP
     return seen
 
 
-def check_mnist_dir(folder, names) -> None:
-    """The folder named by ``mnist_dir`` holds the files ``names`` (raw or ``.gz``);
-    raises ValueError saying what to do."""
-    path = Path(folder).expanduser()
-    if not path.is_dir():
-        raise ValueError(f"mnist_dir: {folder} is not a folder; give the folder holding the four MNIST "
-                         "files, or leave out --config mnist_dir to download them")
-    missing = [n for n in names if not (path / n).is_file() and not (path / f"{n}.gz").is_file()]
-    if missing:
-        raise ValueError(f"mnist_dir: {folder} lacks {', '.join(missing)} (raw or .gz); put the four MNIST "
-                         "files there, or leave out --config mnist_dir to download them")
+def refuse_expanding_configfiles(paths) -> None:
+    """Exit with a one-line message if a config file in ``paths`` is too large or expands too
+    much (:func:`check_config_size`). Called by the workflow profile (profiles/default/config.yaml),
+    which Snakemake evaluates before it merges the ``--configfile`` files: the merge expands
+    aliases of mappings (a bomb of 1.3 kB: minutes and gigabytes). A file that is not YAML is
+    left to Snakemake, which says so."""
+    import yaml
+
+    for path in paths or ():
+        try:
+            check_config_size(None, [path])  # the file's size, before reading it
+            with open(path, encoding="utf-8") as fh:
+                data = yaml.load(fh, Loader=yaml.FullLoader)  # as Snakemake reads it: aliases shared
+            check_config_size(data, [path])
+        except ConfigSizeError as exc:
+            sys.exit(f"config: {exc}")
+        except Exception:
+            continue
+
+
+#: the config strings the report prints, as key paths ("*": every entry of a mapping)
+PRINTED = (("report", "title"), ("report", "author"), ("experiments", "*", "title"),
+           ("protocol_ablation", "title"), ("protocol_ablation", "default_description"),
+           ("protocol_ablation", "readings", "*", "description"))
+
+
+def _entries(node, path, key=()):
+    """(dotted key, value) of every entry of ``node`` at ``path``."""
+    if not path:
+        yield ".".join(key), node
+    elif isinstance(node, dict):
+        head, rest = path[0], path[1:]
+        for name in (list(node) if head == "*" else [head] if head in node else []):
+            yield from _entries(node[name], rest, (*key, str(name)))
+
+
+def _subschema(schema, path) -> dict:
+    """The part of a JSON schema that describes the entries at ``path``."""
+    for head in path:
+        schema = schema.get("additionalProperties", {}) if head == "*" else schema.get("properties", {}).get(head, {})
+    return schema
+
+
+def check_config_text(config, schema) -> None:
+    """Raise ValueError naming the key if a string the report prints (:data:`PRINTED`) is longer
+    than its ``maxLength`` in ``schema`` or has a character the PDF cannot print. Other types are
+    left to the schema check."""
+    for path in PRINTED:
+        limit = _subschema(schema, path).get("maxLength")
+        for key, text in _entries(config, path):
+            if not isinstance(text, str):
+                continue
+            if limit is not None and len(text) > limit:
+                raise ValueError(f"{key}: {len(text):,} characters long; at most {limit:,}")
+            bad = unprintable(text)
+            if bad is not None:
+                raise ValueError(f"{key}: character {describe(bad)} cannot be printed in the PDF; use Latin "
+                                 "letters or Chinese (GB2312: simplified Chinese and Japanese kana)")
+

@@ -5,12 +5,14 @@ import hashlib
 import json
 from pathlib import Path
 
+import yaml
+
 from snakemake_interface_executor_plugins.settings import ExecMode
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from workflow.codehash import code_hash
-from workflow.configcheck import ConfigSizeError, check_config_size
+from workflow.configcheck import check_config_size, check_config_text
 from workflow.datasets import data_source
 from workflow.experiments import (
     ConfigError,
@@ -35,11 +37,14 @@ MAIN_PROCESS = workflow.exec_mode == ExecMode.DEFAULT
 # jobs import this repository's packages; local ones stop when this process is gone
 prepare_jobs(REPO, watch=MAIN_PROCESS and workflow.local_exec)
 
+SCHEMA = workflow.source_path("../schemas/config.schema.yaml")
 try:
     check_config_size(config, workflow.configfiles)
-except ConfigSizeError as exc:
+    # before the schema check: its message for a too-long title is the title, twice
+    check_config_text(config, yaml.safe_load(Path(SCHEMA).read_text()))
+except ValueError as exc:  # ConfigSizeError too
     raise WorkflowError(f"config: {exc}") from None
-validate(config, workflow.source_path("../schemas/config.schema.yaml"))
+validate(config, SCHEMA)
 try:
     PLAN = plan(config)
     # the data by content: a folder with other files retrains, the same files elsewhere do not
