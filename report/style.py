@@ -6,7 +6,7 @@ cannot change the output), with fixed size and dpi and no PNG metadata (no ``Sof
 key, no time): the same inputs give byte-identical PNGs.
 
 ``style`` (every plot function): ``None`` or a dict with optional keys ``palette``
-(list of ``(name, hex)`` pairs), ``dpi`` (default 150), ``width`` / ``height`` (inches)
+(a list of colours, replacing :data:`PALETTE`), ``dpi`` (default 150), ``width`` / ``height`` (inches)
 and ``font_size`` (points). Any other key raises :class:`ValueError`. Style is cosmetic:
 it never changes which data are drawn.
 """
@@ -14,10 +14,10 @@ it never changes which data are drawn.
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 import math
 import warnings
+from collections import namedtuple
 from pathlib import Path
 
 import matplotlib
@@ -29,34 +29,48 @@ from cnnlib.io import atomic_write_bytes
 from report.charset import needs_cjk
 from workflow.results import PRINTED_WIDTH
 
-#: Curve colours with plain English names (matplotlib's "tab10"); variant i gets colour i.
-#: The 2018 report named its curves blue, orange, green, red, purple in this order.
-PALETTE: list[tuple[str, str]] = [
-    ("blue", "#1f77b4"),
-    ("orange", "#ff7f0e"),
-    ("green", "#2ca02c"),
-    ("red", "#d62728"),
-    ("purple", "#9467bd"),
-    ("brown", "#8c564b"),
-    ("pink", "#e377c2"),
-    ("grey", "#7f7f7f"),
-    ("olive", "#bcbd22"),
-    ("cyan", "#17becf"),
+#: The colours of a figure's variants, in order: the Okabe-Ito palette (Okabe & Ito 2008,
+#: "Color Universal Design"), told apart with every common colour-vision deficiency, ordered
+#: so that the first colours are the most distinct on white (yellow, faint on white, last).
+#: Variant i of an experiment's variant list gets colour i (:func:`variant_looks`).
+PALETTE: list[str] = [
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#000000",  # black
+    "#F0E442",  # yellow
 ]
+#: Colours for the variants past the palette (Paul Tol's "muted" scheme, minus the ones close
+#: to an Okabe-Ito colour or to the grey of other experiments' runs); drawn with other line
+#: styles and markers (:data:`LOOK_ROUNDS`), so that they differ in more than the hue.
+EXTRA_COLOURS: list[str] = ["#882255", "#332288", "#999933", "#117733", "#44AA99", "#AA4499", "#661100", "#6699CC"]
+#: What tables call each colour (:func:`colour_name`).
+COLOUR_NAMES = {
+    "#0072B2": "blue", "#D55E00": "vermillion", "#009E73": "bluish green", "#CC79A7": "reddish purple",
+    "#E69F00": "orange", "#56B4E9": "sky blue", "#000000": "black", "#F0E442": "yellow",
+    "#882255": "wine", "#332288": "indigo", "#999933": "olive", "#117733": "green", "#44AA99": "teal",
+    "#AA4499": "purple", "#661100": "brown", "#6699CC": "steel blue",
+}
+#: The runs of other experiments drawn in a figure (free points): not a variant colour.
+OTHER_COLOUR = "#8C8C8C"
 
 STYLE_KEYS = ("palette", "dpi", "width", "height", "font_size")
 DEFAULT_DPI = 150
-# Sizes are those the report prints them at (PRINTED_WIDTH: a sweep's two figures side by
-# side at 0.49 of the 6.54-inch text width, the others at 0.6-0.8), so that text stays
+# Sizes are those the report prints them at (PRINTED_WIDTH: an experiment's figure at the full
+# 6.54-inch text width, the seeds figure at 0.6, conv1 at 0.75), so that text stays
 # >= MIN_PRINTED_FONT in print: DEFAULT_FONT * printed width / figure width. No figure draws
 # text smaller than its font size (tick labels, legends and notes use it, titles are larger).
-# At the default font that is: sweep_accuracy / sweep_loss 8.7 pt, sweep_seeds 8.2 pt,
-# baseline 9.1 pt, lr_trace 7.9 pt, conv1 8.8 pt (4 feature maps: 5 panels wide).
-CURVE_SIZE = (5.2, 3.4)  # inches, baseline and learning-rate figures (printed 5.2 / 4.6 in wide)
-SWEEP_SIZE = (3.3, 4.0)  # inches, each of a sweep's two figures (printed 3.2 in wide)
+# At the default fonts that is: experiment 8 pt (EXPERIMENT_FONT: four panels and their legend
+# at the text width), sweep_seeds 8.2 pt, conv1 8.8 pt (4 feature maps: 5 panels wide).
+CURVE_SIZE = (5.2, 3.4)  # inches, the default size of a figure
+EXPERIMENT_SIZE = (6.54, 4.6)  # inches, an experiment's 2 x 2 figure (printed at the text width)
 SEEDS_SIZE = (4.3, 3.8)  # inches, the final accuracy of every run of a sweep (printed 3.9 in wide)
 CONV1_PANEL = 1.0  # inches per panel of the conv1 grid (printed 4.9 in wide)
 DEFAULT_FONT = 9.0  # points
+EXPERIMENT_FONT = 8.0  # points, an experiment's figure (unless style['font_size'] says otherwise)
 TEXT_WIDTH = 6.54  # inches, the LaTeX report's \linewidth
 MIN_PRINTED_FONT = 7.0  # points, the smallest text size in print
 
@@ -70,15 +84,18 @@ def printed_font(kind: str, figure_width: float, font_size: float = DEFAULT_FONT
 # --------------------------------------------------------------------------- style
 
 
-def resolve_style(style: dict | None, width: float = CURVE_SIZE[0], height: float = CURVE_SIZE[1]) -> dict:
-    """Check ``style`` and fill in defaults. Unknown keys or bad values raise ValueError."""
+def resolve_style(style: dict | None, width: float = CURVE_SIZE[0], height: float = CURVE_SIZE[1],
+                  font_size: float = DEFAULT_FONT) -> dict:
+    """Check ``style`` and fill in defaults (``width``, ``height``, ``font_size``: the figure's
+    own). Unknown keys or bad values raise ValueError."""
     style = {} if style is None else style
     if not isinstance(style, dict):
         raise ValueError(f"style must be a dict or None, not {type(style).__name__}")
     for key in style:
         if key not in STYLE_KEYS:
             raise ValueError(f"unknown style key {key!r}; allowed: {', '.join(STYLE_KEYS)}")
-    out = {"palette": PALETTE, "dpi": DEFAULT_DPI, "width": width, "height": height, "font_size": DEFAULT_FONT}
+    out = {"palette": list(PALETTE), "dpi": DEFAULT_DPI, "width": width, "height": height,
+           "font_size": font_size}
     for key in ("dpi", "width", "height", "font_size"):
         if style.get(key) is not None:
             value = style[key]
@@ -86,65 +103,78 @@ def resolve_style(style: dict | None, width: float = CURVE_SIZE[0], height: floa
                 raise ValueError(f"style key {key!r} must be a positive number, got {value!r}")
             out[key] = float(value)
     if style.get("palette") is not None:
-        out["palette"] = _check_palette(style["palette"])
+        out["palette"] = check_palette(style["palette"])
     return out
 
 
-def _check_palette(palette) -> list[tuple[str, str]]:
-    out = []
+def check_palette(palette) -> list[str]:
+    """A palette as a list of ``#RRGGBB`` colours: a non-empty list of distinct colours
+    matplotlib knows (``'#0072B2'``, ``'tab:blue'``, ``'black'``). ValueError names a bad one."""
+    if isinstance(palette, (str, bytes)):
+        raise ValueError("style key 'palette' must be a list of colours like '#0072B2', not one string")
     try:
-        pairs = list(palette)
+        entries = list(palette)
     except TypeError:
-        raise ValueError("style key 'palette' must be a list of [name, colour] pairs") from None
-    for pair in pairs:
-        if isinstance(pair, str) or len(pair) != 2:
-            raise ValueError(f"style key 'palette': each entry must be [name, colour], got {pair!r}")
-        name, colour = pair
-        if not isinstance(name, str) or not isinstance(colour, str) or not matplotlib.colors.is_color_like(colour):
-            raise ValueError(f"style key 'palette': bad entry {pair!r} (need a name and a colour like '#1f77b4')")
-        out.append((name, colour))
-    if not out:
+        raise ValueError("style key 'palette' must be a list of colours like '#0072B2'") from None
+    if not entries:
         raise ValueError("style key 'palette' is empty")
+    out = []
+    for entry in entries:
+        if not isinstance(entry, str) or not matplotlib.colors.is_color_like(entry):
+            raise ValueError(f"style key 'palette': {entry!r} is not a colour (need a colour like '#0072B2')")
+        colour = matplotlib.colors.to_hex(entry, keep_alpha=False).upper()
+        if colour in out:
+            raise ValueError(f"style key 'palette': {entry!r} repeats colour {colour}; each variant needs its own")
+        out.append(colour)
     return out
 
 
-LINE_STYLES = [("solid", "-"), ("dashed", "--"), ("dotted", ":"), ("dash-dot", "-.")]
+#: A variant's look in every figure: its colour, the line style of its curves and the marker
+#: of its points.
+Look = namedtuple("Look", ["colour", "linestyle", "marker"])
+#: Line style and marker of the variants: the palette's colours solid with dots, then each round
+#: of :data:`EXTRA_COLOURS` with its own line style and marker.
+LOOK_ROUNDS = [("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"), ((0, (5, 1, 1, 1, 1, 1)), "P")]
 
 
-def preferred_colour(variant: str, n: int) -> int:
-    """Index of ``variant``'s colour in a palette of ``n``: from its name alone (SHA-256)."""
-    return int.from_bytes(hashlib.sha256(variant.encode("utf-8")).digest()[:8], "big") % n
+def variant_looks(keys, palette=None) -> dict:
+    """``{key: Look}`` for the variants (or other keys, e.g. the readings of an ablation) of a
+    figure, by position: key i gets palette colour i with a solid line and a dot. Past the
+    palette, keys get :data:`EXTRA_COLOURS` (those not in the palette) with a dashed line and a
+    square, then the extra colours again in the next :data:`LOOK_ROUNDS`. No two keys of one
+    call look the same; a key keeps its look wherever the same list is drawn (an experiment's
+    variants in config order: its figure, its seeds figure, its tables).
 
-
-def colour_of(variants, palette=PALETTE) -> dict:
-    """``{variant: (colour name, hex, (style name, matplotlib line style))}``.
-
-    A variant's colour depends on its name alone, so it keeps its colour when variants are
-    added to or removed from its sweep. Variants of one figure that share a colour are told
-    apart by line style (solid, dashed, dotted, dash-dot, given in name order); the tables
-    name both. Raises ValueError if a colour would need more styles than there are.
+    ``palette``: a list of colours (:func:`check_palette`; default :data:`PALETTE`). Raises
+    ValueError on repeated keys or more keys than distinct looks.
     """
-    variants = list(variants)
-    palette = _check_palette(palette)
-    if len(set(variants)) != len(variants):
-        raise ValueError(f"repeated variant names in {variants}")
-    by_colour: dict[int, list[str]] = {}
-    for v in variants:
-        by_colour.setdefault(preferred_colour(v, len(palette)), []).append(v)
+    keys = list(keys)
+    palette = list(PALETTE) if palette is None else check_palette(palette)
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"repeated names in {keys}")
+    extra = [c for c in EXTRA_COLOURS if c not in palette] or palette
+    capacity = len(palette) + len(extra) * (len(LOOK_ROUNDS) - 1)
+    if len(keys) > capacity:
+        raise ValueError(f"{len(keys)} variants, but {capacity} distinct looks with a palette of {len(palette)}; "
+                         "give a longer palette in style['palette']")
     out = {}
-    for index, names in by_colour.items():
-        if len(names) > len(LINE_STYLES):
-            raise ValueError(f"{len(names)} variants ({', '.join(names)}) share colour {palette[index][0]}; "
-                             f"give a longer palette in style['palette']")
-        for style, v in zip(LINE_STYLES, sorted(names)):
-            out[v] = (*palette[index], style)
-    return {v: out[v] for v in variants}
+    for i, key in enumerate(keys):
+        if i < len(palette):
+            out[key] = Look(palette[i], *LOOK_ROUNDS[0])
+        else:
+            j = i - len(palette)
+            out[key] = Look(extra[j % len(extra)], *LOOK_ROUNDS[1 + j // len(extra)])
+    return out
 
 
-def colour_label(colour) -> str:
-    """What a table prints for a curve: 'blue', or 'blue, dashed' when the style matters."""
-    name, _, (style, _) = colour
-    return name if style == "solid" else f"{name}, {style}"
+def colour_name(look) -> str:
+    """What a table calls a look: 'blue', 'wine, dashed', or the colour code of a palette colour
+    without a name."""
+    colour, linestyle = (look.colour, look.linestyle) if isinstance(look, Look) else (look, "-")
+    name = COLOUR_NAMES.get(colour.upper(), colour)
+    style = {"-": "", "--": "dashed", "-.": "dash-dot", ":": "dotted"}.get(linestyle, "dash-dot-dot") \
+        if isinstance(linestyle, str) else "dash-dot-dot"
+    return f"{name}, {style}" if style else name
 
 
 class _Render:

@@ -248,6 +248,7 @@ PRINTED_WIDTH = {
     "baseline": 0.8,
     "lr_trace": 0.7,
     "conv1": 0.75,
+    "experiment": 1.0,
 }
 
 

@@ -1,15 +1,20 @@
-"""Accuracy and loss figures of one experiment: means over the runs that learned."""
+"""An experiment's figure: the final accuracy of every run against its setting, test accuracy,
+training loss and learning rate over training (report.plots.plot_experiment)."""
 
-from report.plots import plot_sweep
+from pathlib import Path
+
+from report.plots import plot_experiment
 
 with open(snakemake.log[0], "w") as log:
-    colours = plot_sweep(
-        snakemake.input.summary,
+    # the experiment's own run table and those of the experiments its free points come from
+    runs = snakemake.input.runs
+    run_tables = {Path(p).stem: str(p) for p in ([runs] if isinstance(runs, str) else runs)}
+    drawn = plot_experiment(
+        dict(snakemake.params.spec),
         snakemake.input.curves,
-        snakemake.output.accuracy,
-        snakemake.output.loss,
-        snakemake.params.title,
+        run_tables,
+        snakemake.output[0],
         style=dict(snakemake.params.style),
-        run_table=snakemake.input.runs,
     )
-    print(f"colours: {colours}", file=log)
+    for key, value in drawn.items():
+        print(f"{key}: {value}", file=log)
