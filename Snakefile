@@ -8,6 +8,7 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 from workflow.scheduling import coalesce_reevaluations, look_behind_ancient_inputs
+from workflow.study import study_config
 
 # one pending re-evaluation timer at a time (Snakemake otherwise starts a chain per finished job)
 coalesce_reevaluations()
@@ -18,12 +19,24 @@ look_behind_ancient_inputs()
 configfile: "config/config.yaml"
 
 
+# a config file with a `study` key replaces the default study (workflow/study.py)
+_STUDY = study_config(
+    "config/config.yaml",
+    workflow.config_settings.configfiles,
+    workflow.config_settings.config,
+)
+if _STUDY is not None:
+    config.clear()
+    config.update(_STUDY)
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/summary.smk"
 include: "workflow/rules/checks.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/builds.smk"
 
 
 # quick steps that read many files or need the internet stay on the submitting machine
@@ -33,15 +46,14 @@ localrules:
     summarize,
     all_runs,
     comparisons,
-    figures_experiment,
-    figure_seeds,
-    figure_baseline,
-    figure_lr_trace,
+    figure_experiment,
+    figure_ablation,
     figure_conv1,
     build_info,
     report_context,
     render,
     pdf,
+    record,
 
 
 rule all:
@@ -53,9 +65,10 @@ rule all:
         R.comparisons,
         R.gradcheck,
         R.stability,
-        R.visual,
+        [R.visual] if PLAN.visual else [],
         R.md,
         R.pdf,
+        R.build_record,
 
 
 # one target per experiment: `snakemake --cores 4 learning_rate`

@@ -38,9 +38,12 @@ def _train(args) -> int:
         cfg.setdefault("data", {})["dir"] = args.mnist
     if args.seed is not None:
         cfg["seed"] = args.seed
-    folder = config_mod.resolve(cfg)["data"]["dir"]  # also checks the config before any download
+    resolved = config_mod.resolve(cfg)  # also checks the config before any download
+    folder = resolved["data"]["dir"]
     check_out(args.out)
-    if not args.mnist and not args.no_download:
+    # MNIST is downloaded when missing; other data (data.sha256 names its files) never is: the
+    # folder is the user's, and training checks it holds those files
+    if not args.mnist and not args.no_download and not resolved["data"]["sha256"]:
         from cnnlib.data import DatasetError, download_mnist, verify_mnist
 
         try:

@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "epochs": 2,
     "batch_size": 100,
     "iterations_per_epoch": None,  # None: all full batches of the training set
+    "images_per_epoch": None,  # None: as iterations_per_epoch; N: N // batch_size iterations (a batch-size sweep)
     "seed": 0,
     "threads": 1,  # BLAS threads; same seed + same threads -> identical numbers
     "eval": {
@@ -129,7 +130,7 @@ def _number(cfg, path, *, minimum=None, exclusive=False, integer=False, optional
 
 
 #: Upper limits: a value above them is a typo, not an experiment.
-LIMITS = {"epochs": 1000, "iterations_per_epoch": 100_000}
+LIMITS = {"epochs": 1000, "iterations_per_epoch": 100_000, "images_per_epoch": 10_000_000}
 MNIST_TRAIN_IMAGES = 60_000
 
 
@@ -188,7 +189,7 @@ def resolve(config: dict | None) -> dict:
     for path, limit in LIMITS.items():
         _at_most(cfg, path, limit)
     _number(cfg, "seed", minimum=0, integer=True)
-    for path in ("iterations_per_epoch", "eval.subset", "data.train_limit", "data.test_limit"):
+    for path in ("iterations_per_epoch", "images_per_epoch", "eval.subset", "data.train_limit", "data.test_limit"):
         _number(cfg, path, minimum=1, integer=True, optional=True)
     _number(cfg, "data.pixel_scale", minimum=0, exclusive=True)
     _number(cfg, "data.pixel_shift")
@@ -205,6 +206,12 @@ def resolve(config: dict | None) -> dict:
         raise ConfigError(f"'schedule': {exc}") from None
     cfg["schedule"] = complete(schedule)  # the run records every setting of its schedule
     _check_schedule(cfg["schedule"])
+    if cfg["iterations_per_epoch"] is not None and cfg["images_per_epoch"] is not None:
+        raise ConfigError("'iterations_per_epoch' and 'images_per_epoch' both set; keep one (images_per_epoch "
+                          "keeps the images of an epoch equal across batch sizes)")
+    if cfg["images_per_epoch"] is not None and cfg["images_per_epoch"] < cfg["batch_size"]:
+        raise ConfigError(f"'images_per_epoch' {cfg['images_per_epoch']} is less than one batch ('batch_size' "
+                          f"{cfg['batch_size']}); raise it or lower the batch size")
     train_images = cfg["data"]["train_limit"] or MNIST_TRAIN_IMAGES
     if cfg["batch_size"] > min(train_images, MNIST_TRAIN_IMAGES):
         raise ConfigError(f"'batch_size' {cfg['batch_size']} is larger than the "

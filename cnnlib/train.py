@@ -208,6 +208,8 @@ def _train(cfg, out_dir, train_x, train_y, test_x, test_y, progress, start=None,
             f"'batch_size' {bs} is larger than the {len(train_x)} training images; lower it")
     if cfg["iterations_per_epoch"]:
         iters = min(iters, cfg["iterations_per_epoch"])
+    if cfg["images_per_epoch"]:
+        iters = min(iters, cfg["images_per_epoch"] // bs)
     epochs = cfg["epochs"]
     ev = cfg["eval"]
     per_epoch = min(ev["per_epoch"], iters)

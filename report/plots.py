@@ -104,7 +104,7 @@ def read_run_table(path) -> list[dict]:
                              f"seed {row['seed']} is not a number") from None
         out.append({"experiment": row["experiment"], "variant": row["variant"], "seed": _seed_key(row["seed"]),
                     "status": row["status"], "test_accuracy": acc,
-                    "learned": learned(row["status"], row["test_accuracy"]),
+                    "learned": learned(row["status"], row["test_accuracy"], row.get("classes")),
                     "diverged": row["status"] == DIVERGED, "chance": _chance(row.get("classes"), path)})
     return out
 

@@ -102,13 +102,13 @@ def read_summary(path) -> list[dict]:
 
 
 _COMPARISON_FLOATS = ("mean_a", "mean_b", "difference", "ci_low", "ci_high", "p_value", "p_holm",
-                      "prob_improvement")
+                      "prob_improvement", "prob_improvement_low", "prob_improvement_high", "delta", "min_detectable")
 
 
 def read_comparisons(path) -> list[dict]:
     """comparisons.csv as rows with numbers (floats, None where empty), counts as ints,
-    ``seeds_needed`` as an int or its ``>N`` text. A row that breaks the contract raises
-    ValueError naming the file and the row."""
+    ``decidable`` as a bool. A row that breaks the contract raises ValueError naming the file
+    and the row."""
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         if reader.fieldnames != COMPARISON_COLUMNS:
@@ -121,8 +121,10 @@ def read_comparisons(path) -> list[dict]:
             for k in _COMPARISON_FLOATS:
                 r[k] = float(row[k]) if row[k] != "" else None
             r["n_a"], r["n_b"] = int(row["n_a"]), int(row["n_b"])
-            need = row["seeds_needed"]
-            r["seeds_needed"] = None if need == "" else need if need.startswith(">") else int(need)
+            r["family_size"] = int(row["family_size"]) if row["family_size"] else 0
+            if row["decidable"] not in ("True", "False"):
+                raise ValueError(f"decidable {row['decidable']!r} is not True or False")
+            r["decidable"] = row["decidable"] == "True"
             if r["claim"] not in CLAIMS:
                 raise ValueError(f"claim {r['claim']!r} is not one of {', '.join(CLAIMS)}")
         except ValueError as exc:

@@ -49,10 +49,13 @@ _MD_RE = re.compile(r"([\\`*_\[\]|<>#])")
 
 
 def latex_escape(text) -> str:
-    """Escape every LaTeX special character in one pass: the text prints literally. Each run of
+    """Escape every LaTeX special character in one pass: the text prints literally (two hyphens
+    too, not an en dash). Each run of
     CJK characters goes into ``\\cjk{...}``, the CJK font (the preamble defines it when the
     context has CJK text: :func:`render`)."""
     escaped = _LATEX_RE.sub(lambda m: _LATEX[m.group(0)], str(text))
+    # "--" would print as an en dash (a T1 ligature): "--cores" stays two hyphens
+    escaped = escaped.replace("--", "-{}-").replace("--", "-{}-")
     return CJK_RUN.sub(lambda m: r"\cjk{" + m.group(0) + "}", escaped)
 
 

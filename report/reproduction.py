@@ -136,9 +136,11 @@ def validate_reference(data, source: str = "reference") -> dict:
 PROTOCOL_SOURCES = ("init_std", "linear_init_std", "pixels", "optimizer", "display")
 #: What each kind of claim part needs (report/claims.py reads them).
 PART_KEYS = {"compare": ("experiment", "a", "b", "quantity", "expect"), "same": ("experiment",),
+             "trend": ("experiment", "variants", "quantity", "expect"), "limit": ("experiment",),
              "best": ("experiment", "variant"), "test_above_train": ("experiment", "variant"),
              "fact": ("experiment", "a", "b", "quantity", "expect"), "untestable": ("why",)}
-EXPECT = {"compare": ("a_better", "b_better"), "fact": ("a_greater", "a_less")}
+EXPECT = {"compare": ("a_better", "b_better"), "fact": ("a_greater", "a_less"),
+          "trend": ("increasing", "decreasing")}
 
 
 def _validate_protocol(protocol, source: str) -> None:
@@ -167,7 +169,7 @@ def _validate_claims(claims, source: str) -> None:
             kind = part.get("kind") if isinstance(part, Mapping) else None
             if kind not in PART_KEYS:
                 raise ValueError(f"{where}.parts[{j}]: kind must be one of {', '.join(PART_KEYS)}, got {kind!r}")
-            missing = [k for k in PART_KEYS[kind] if k not in part]
+            missing = [k for k in ("text", *PART_KEYS[kind]) if k not in part]
             if kind == "same" and ("a" in part) != ("b" in part):
                 missing.append("a and b together")
             if missing:
@@ -175,7 +177,9 @@ def _validate_claims(claims, source: str) -> None:
             if kind in EXPECT and part["expect"] not in EXPECT[kind]:
                 raise ValueError(f"{where}.parts[{j}]: expect must be {' or '.join(EXPECT[kind])}, "
                                  f"got {part['expect']!r}")
-            if kind in ("compare", "same") and part.get("quantity", "test_accuracy") not in HIGHER_IS_BETTER:
+            if kind == "trend" and (not isinstance(part["variants"], list) or len(part["variants"]) < 2):
+                raise ValueError(f"{where}.parts[{j}] (trend): `variants` must list two or more variants")
+            if kind in ("compare", "same", "trend") and part.get("quantity", "test_accuracy") not in HIGHER_IS_BETTER:
                 raise ValueError(f"{where}.parts[{j}]: unknown quantity {part['quantity']!r}; "
                                  f"known: {', '.join(HIGHER_IS_BETTER)}")
 

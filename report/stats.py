@@ -38,7 +38,7 @@ from scipy import special
 __all__ = [
     "MeanCI", "MedianRange", "PredictionInterval", "Comparison", "SeedsNeeded", "BinomialCI",
     "FisherResult", "Split", "VariantSummary", "BestComparison",
-    "mean_ci", "median_range", "prediction_interval", "compare", "holm", "seeds_needed",
+    "mean_ci", "median_range", "prediction_interval", "compare", "mann_whitney", "permutation_means", "permutation_interval", "page_trend", "TrendTest", "holm", "seeds_needed",
     "clopper_pearson", "fisher", "split_failures", "summarize_variant", "compare_to_best",
     "GroupTest", "friedman", "kruskal", "mann_whitney_min_p", "sign_flip_min_p", "fisher_min_p",
     "min_detectable_difference", "prob_improvement_interval",
@@ -246,6 +246,13 @@ def _mann_whitney(a: np.ndarray, b: np.ndarray) -> tuple[str, float]:
     p_greater = np.mean(u_null >= u_obs - tol)
     p_less = np.mean(u_null <= u_obs + tol)
     return "mann_whitney_permutation", float(min(1.0, 2.0 * min(p_greater, p_less)))
+
+
+def mann_whitney(a: Sequence[float], b: Sequence[float]) -> tuple[str, float]:
+    """``(method, two-sided p)`` of the Mann-Whitney U test of A against B: exact when no
+    value ties, else the exact permutation distribution with midranks (tie-corrected normal
+    approximation beyond the enumeration limit). See :func:`compare` for its assumptions."""
+    return _mann_whitney(_as_floats(a, "a"), _as_floats(b, "b"))
 
 
 def _sign_flip(d: np.ndarray) -> float | None:
@@ -925,6 +932,155 @@ def _kruskal_min_p(sizes: tuple[int, ...]) -> float:
     return count / assignments
 
 
+@functools.lru_cache(maxsize=32)
+def _splits(n: int, na: int) -> np.ndarray:
+    """Every way to pick ``na`` of ``n`` positions, one row each (read-only, cached)."""
+    idx = np.array(list(itertools.combinations(range(n), na)), dtype=np.intp)
+    idx.setflags(write=False)
+    return idx
+
+
+def permutation_means(a: Sequence[float], b: Sequence[float], resamples: int = 20000,
+                      seed: int = 0) -> tuple[str, float | None]:
+    """``(method, two-sided p)`` of the permutation test of the difference of means of two
+    independent groups.
+
+    Method: the statistic is |mean(a) - mean(b)|; its null distribution is that of all
+    C(n_a + n_b, n_a) ways to split the pooled values into groups of these sizes, each
+    equally likely under H0 ("exact", when there are at most 2**16 of them), else of
+    ``resamples`` random splits from ``numpy.random.default_rng(seed)``, p = (1 + #) / (1 +
+    resamples) ("monte_carlo"). p counts the splits at least as extreme (relative tolerance
+    1e-9 for floating point).
+
+    Assumptions: the values of both groups are exchangeable under H0 (independent runs, the
+    same distribution) - nothing about its shape: valid for the bimodal results that failed
+    runs make, where a t-test is not. Its smallest p is that of the exact Mann-Whitney test,
+    2 / C(n_a + n_b, n_a) (0.0079 for 5 against 5: :func:`mann_whitney_min_p`).
+
+    Not valid for: paired runs (use :func:`compare` with ``paired=True``). An empty group:
+    ``(None, None)``.
+    """
+    x, y = _as_floats(a, "a"), _as_floats(b, "b")
+    na, nb = x.size, y.size
+    if not na or not nb:
+        return None, None
+    pooled = np.concatenate([x, y])
+    total = pooled.sum()
+    obs = abs(x.mean() - y.mean())
+    tol = 1e-9 * max(1.0, float(np.abs(pooled).max()))
+    n = na + nb
+    if math.comb(n, na) <= _MAX_KRUSKAL_ENUMERATION:
+        sums = pooled[_splits(n, na)].sum(axis=1)
+        diffs = np.abs(sums / na - (total - sums) / nb)
+        return "exact", float(np.mean(diffs >= obs - tol))
+    rng = np.random.default_rng(seed)
+    hits = 0
+    for _ in range(resamples):
+        s = pooled[rng.permutation(n)[:na]].sum()
+        hits += abs(s / na - (total - s) / nb) >= obs - tol
+    return "monte_carlo", (1 + hits) / (1 + resamples)
+
+
+def permutation_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95
+                         ) -> tuple[float | None, float | None]:
+    """The interval of shifts d for which :func:`permutation_means` of ``a - d`` against ``b``
+    does not reject at 1 - ``level``: the interval of the difference of means that goes with
+    that test (inverting it), so that a difference the test finds never has an interval that
+    covers zero.
+
+    Method: the p value is 1 at d = mean(a) - mean(b) and falls as d moves away; each end is
+    found by bisection (60 steps) between the estimate and a shift beyond which every split of
+    the data is less extreme than the observed one.
+
+    Assumptions: those of :func:`permutation_means`, for a shift model (B is A moved by d).
+    ``(None, None)`` when no data of these sizes could reject at that level (the smallest p,
+    :func:`mann_whitney_min_p`, is above 1 - ``level``: 2 runs against 2) or a group is empty.
+    """
+    _check_level(level)
+    x, y = _as_floats(a, "a"), _as_floats(b, "b")
+    na, nb = x.size, y.size
+    if not na or not nb or mann_whitney_min_p(na, nb) > 1 - level:
+        return None, None
+    estimate = float(x.mean() - y.mean())
+    spread = float(np.ptp(np.concatenate([x, y]))) + abs(estimate) + 1e-12
+    # Every split's difference of means is linear in the shift d: alpha + beta * d (the splits
+    # of permutation_means: all of them, or the same seeded random ones).
+    n = na + nb
+    if math.comb(n, na) <= _MAX_KRUSKAL_ENUMERATION:
+        idx = _splits(n, na)
+    else:
+        rng = np.random.default_rng(0)
+        idx = np.array([rng.permutation(n)[:na] for _ in range(20000)], dtype=np.intp)
+    pooled = np.concatenate([x, y])
+    from_a = (idx < na).sum(axis=1)
+    s0 = pooled[idx].sum(axis=1)
+    alpha = s0 / na - (pooled.sum() - s0) / nb
+    beta = (na - from_a) / nb - from_a / na
+    exact = math.comb(n, na) <= _MAX_KRUSKAL_ENUMERATION
+
+    def rejects(d: float) -> bool:
+        obs = abs(estimate - d)
+        tol = 1e-9 * max(1.0, float(np.abs(np.concatenate([x - d, y])).max()))
+        hits = int(np.count_nonzero(np.abs(alpha + beta * d) >= obs - tol))
+        p = hits / idx.shape[0] if exact else (1 + hits) / (1 + idx.shape[0])
+        return p <= 1 - level
+
+    ends = []
+    for sign in (-1.0, 1.0):
+        inside, outside = estimate, estimate + sign * 2 * spread
+        while not rejects(outside):
+            outside = estimate + 2 * (outside - estimate)
+        for _ in range(60):
+            middle = (inside + outside) / 2
+            inside, outside = (inside, middle) if rejects(middle) else (middle, outside)
+        ends.append(inside)
+    return ends[0], ends[1]
+
+
+@dataclass(frozen=True)
+class TrendTest:
+    statistic: float | None  # Page's L
+    p_value: float | None  # two-sided
+    direction: int  # +1: values rise along the given order, -1: they fall, 0: neither
+    method: str | None  # "exact" or "asymptotic"
+    n: int  # blocks
+    k: int  # treatments, in order
+    min_p: float | None  # the smallest two-sided p of this design (every block in one order)
+
+
+def page_trend(table: Sequence[Sequence[float]]) -> TrendTest:
+    """Page's L test for a monotone trend along ordered treatments in a block design.
+
+    Method: ``table[i][j]`` is block (seed) i, treatment j, the treatments in the order of the
+    swept value; ranks within each block (midranks for ties), L = sum_j (j + 1) * R_j.
+    ``scipy.stats.page_trend_test`` gives the one-sided p for a rising trend (its exact
+    distribution for small designs, else the normal approximation) and, on the reversed
+    order, for a falling one; the two-sided p is twice the smaller, capped at 1.
+    ``direction``: +1 when L is above its null mean (the values rise along the order).
+
+    Assumptions: blocks independent, the treatments exchangeable within a block under H0
+    (runs of one seed share weights and data order). It tests a monotone trend: a rise then
+    fall can give a large p; read it with the pairwise contrasts.
+
+    Not valid for: independent groups (no blocks). Fewer than 2 blocks or 2 treatments:
+    p None.
+    """
+    x = np.asarray([_as_floats(row, "table row") for row in table], dtype=float)
+    if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 2:
+        n, k = (x.shape + (0,))[:2] if x.ndim == 2 else (len(x), 0)
+        return TrendTest(None, None, 0, None, int(n), int(k), None)
+    n, k = x.shape
+    st = _scipy_stats()
+    method = "exact" if n * k <= 60 and k <= 8 else "asymptotic"
+    rising = st.page_trend_test(x, method=method)
+    falling = st.page_trend_test(x[:, ::-1], method=method)
+    mean_l = n * k * (k + 1) ** 2 / 4
+    direction = int(np.sign(round(float(rising.statistic) - mean_l, 9)))
+    p = min(1.0, 2.0 * min(float(rising.pvalue), float(falling.pvalue)))
+    return TrendTest(float(rising.statistic), p, direction, method, int(n), int(k),
+                     min(1.0, 2.0 / math.factorial(k) ** n))
+
+
 def kruskal(groups: Sequence[Sequence[float]], resamples: int = 20000, seed: int = 0) -> GroupTest:
     """Kruskal-Wallis test that k independent variants come from the same distribution.
 
@@ -1145,6 +1301,13 @@ def min_detectable_difference(sd: float | None, n: int, alpha: float = 0.05, pow
         return None
     if sd == 0:
         return 0.0
+    return float(_detectable_effect(n, float(alpha), float(power), bool(paired)) * sd)
+
+
+@functools.lru_cache(maxsize=256)
+def _detectable_effect(n: int, alpha: float, power: float, paired: bool) -> float:
+    """The standardized effect (difference / sd) of :func:`min_detectable_difference`: it
+    depends on the design alone, so it is solved once per design."""
     from scipy import optimize
 
     def gap(effect: float) -> float:
@@ -1155,8 +1318,7 @@ def min_detectable_difference(sd: float | None, n: int, alpha: float = 0.05, pow
         high *= 2.0
         if high > 1e6:  # not reached for alpha, power in (0, 1) and n >= 2; a guard against loops
             raise ValueError("no detectable difference found (power function did not reach the target)")
-    effect = optimize.brentq(gap, 0.0, high, xtol=1e-14, rtol=1e-14, maxiter=200)
-    return float(effect * sd)
+    return optimize.brentq(gap, 0.0, high, xtol=1e-14, rtol=1e-14, maxiter=200)
 
 
 # --------------------------------------------------------------------------- probability of improvement

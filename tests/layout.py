@@ -6,6 +6,8 @@
   tolerance), page numbers in the foot aside;
 * no numbered section heading sits in the last 15% of a page's text area (a heading never
   ends a page away from its content);
+* no page before the appendices (the body's last page aside) is more than 35% blank (measured
+  on the rendered page: bands of the text area without ink);
 * every figure's smallest text (recorded in the PNG by :func:`report.style._save`) measures
   at least 7 pt at the width the .tex prints it, and no text is cut off at a figure's edge;
 * no sentence of report.md's prose says the same five words twice (a value from the data
@@ -129,6 +131,59 @@ def small_figure_text(tex: str, root: Path, margin: float, page_width: float) ->
     return problems
 
 
+#: The most of a page's text area that may be blank, before the appendices (the last page of the
+#: body aside: a section ends where it ends).
+MAX_BLANK = 0.35
+BAND = 24.0  # points: a band of the text area this high holds some ink unless the page is blank there
+
+
+def blank_shares(pdf: Path, margin: float) -> list[float]:
+    """Per page, the share of the text area's height that is blank: the text area is cut into
+    horizontal bands of :data:`BAND` points (about two lines), and a band without a dark pixel
+    in the rendered page (25 dpi, the page number in the foot aside) is blank."""
+    import tempfile
+
+    import numpy as np
+    from PIL import Image
+
+    dpi = 25
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-png", str(pdf), f"{tmp}/p"], check=True)
+        shares = []
+        for png in sorted(Path(tmp).glob("p-*.png"), key=lambda p: int(p.stem.split("-")[1])):
+            with Image.open(png) as im:
+                ink = np.asarray(im.convert("L")) < 200
+            h, w = ink.shape
+            scale = dpi / 72
+            top, bottom = int(margin * scale), int(h - margin * scale)
+            left, right = int(margin * scale), int(w - margin * scale)
+            band = max(1, int(BAND * scale))
+            bands = [ink[y:min(y + band, bottom), left:right].any() for y in range(top, bottom, band)]
+            shares.append(1 - sum(bands) / len(bands))
+    return shares
+
+
+def appendix_page(ws: list[dict], tex: str) -> int | None:
+    """The page the first appendix section starts on (None: no appendix)."""
+    after = tex.split("\\appendix", 1)
+    if len(after) < 2:
+        return None
+    m = re.search(r"\\section\{([^{}]*)\}", after[1])
+    if not m:
+        return None
+    title = html.unescape(m.group(1))
+    return next((line["page"] for line in lines(ws) if re.fullmatch(r"[A-Z] " + re.escape(title), line["text"])), None)
+
+
+def blank_pages(pdf: Path, tex: str, ws: list[dict], margin: float) -> list[str]:
+    """Pages before the appendices (the body's last page aside) with more than
+    :data:`MAX_BLANK` of their text area blank."""
+    shares = blank_shares(pdf, margin)
+    first = appendix_page(ws, tex) or len(shares) + 1
+    return [f"page {i}: {share:.0%} of the text area is blank (at most {MAX_BLANK:.0%} before the appendices)"
+            for i, share in enumerate(shares[:first - 2], start=1) if share > MAX_BLANK]
+
+
 PHRASE = 5  # words
 
 
@@ -158,6 +213,7 @@ def check(results: Path) -> list[str]:
     margin = _margin(tex)
     ws = words(results / "report.pdf")
     return (outside_text_area(ws, margin) + stranded_headings(ws, tex, margin)
+            + blank_pages(results / "report.pdf", tex, ws, margin)
             + small_figure_text(tex, results, margin, ws[0]["width"])
             + repeated_phrases((results / "report.md").read_text(encoding="utf-8")))
 

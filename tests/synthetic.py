@@ -15,6 +15,7 @@ from cnnlib.io import json_safe, write_csv
 from report.claims import requests
 from report.inference import architecture_requests, comparisons
 from report.readers import read_comparisons
+from workflow.datasets import data_source
 from workflow.experiments import describe, plan
 from workflow.results import COMPARISON_COLUMNS, RUNS_COLUMNS, SUMMARY_COLUMNS
 from workflow.summary import run_row, summary_rows
@@ -27,9 +28,11 @@ def config() -> dict:
 
 
 def report_plan(cfg=None) -> dict:
-    """What the workflow passes the report: the plan described, and the report settings."""
+    """What the workflow passes the report (workflow/rules/common.smk: REPORT_PLAN)."""
     cfg = cfg or config()
-    return {**describe(plan(cfg)), "report": cfg["report"]}
+    return {**describe(plan(cfg)), "delta": cfg.get("delta", 0.005), "report": cfg["report"],
+            "study": cfg.get("study"), "data": data_source(None, cache=None).describe(),
+            "dataset": cfg.get("dataset") or {"name": "MNIST", "items": "digits"}}
 
 
 def metrics(acc, status="completed", train_loss=0.2, seconds=10.0, epochs=3, params=2158, model="reference_cnn"):
@@ -42,7 +45,7 @@ def metrics(acc, status="completed", train_loss=0.2, seconds=10.0, epochs=3, par
         "time": {"train_seconds": seconds, "train_seconds_per_epoch": seconds / epochs, "eval_seconds": 1.0,
                  "train_cpu_seconds": seconds * 0.97, "total_seconds": seconds + 1, "train_cpu_seconds_per_epoch": seconds / epochs * 0.98,
                  "finished_utc": "2026-11-27T10:00:00+00:00"},
-        "model": {"name": model, "parameters": params},
+        "model": {"name": model, "parameters": params, "input_shape": [1, 28, 28], "classes": 10},
         "config": {"epochs": epochs},
     }
 
@@ -87,7 +90,8 @@ def results(tmp_path, overrides: dict | None = None, cfg=None) -> dict:
                 q = {"test_accuracy": m["final"]["test_accuracy"], "test_loss": m["final"]["test_loss"],
                      "train_loss": 0.2, "train_loss_window": 0.25, "train_accuracy_window": acc and acc - 0.02,
                      "train_accuracy_epoch": m["final"]["train_accuracy_epoch_mean"],
-                     "best_test_accuracy": acc and acc + 0.001, "converged_epoch": 1.0 if acc else None,
+                     "best_test_accuracy": acc and acc + 0.001, "early_accuracy": acc and acc - 0.05,
+                     "last_epoch_gain": 0.001 if acc else None, "test_train_gap": 0.01 if acc else None,
                      "train_seconds": m["time"]["train_seconds"], "seconds_per_epoch": m["time"]["train_seconds_per_epoch"],
                      "cpu_seconds_per_epoch": m["time"]["train_cpu_seconds_per_epoch"]}
                 m = json_safe(m)
@@ -96,9 +100,9 @@ def results(tmp_path, overrides: dict | None = None, cfg=None) -> dict:
         labels = {name: v.label for name, v in e.variants.items()}
         summaries[e.name] = _csv(SUMMARY_COLUMNS, summary_rows(e.name, labels, quantities))
     runs = _csv(RUNS_COLUMNS, run_rows)
-    described = {**describe(p), "report": cfg["report"]}
-    claims = yaml.safe_load((REPO / "report/reference_2018.yaml").read_text())["claims"]
-    decided = comparisons(described, runs, architecture_requests(described) + requests(claims))
+    described = report_plan(cfg)
+    claims = yaml.safe_load((REPO / cfg["reference"]).read_text())["claims"] if cfg.get("reference") else []
+    decided = comparisons(described, runs, architecture_requests(described) + requests(claims, described))
     path = tmp_path / "comparisons.csv"
     write_csv(path, COMPARISON_COLUMNS, [{k: r[k] for k in COMPARISON_COLUMNS} for r in decided])
     return {"plan": described, "runs": runs, "summaries": summaries, "comparisons": read_comparisons(path),

@@ -55,7 +55,7 @@ def test_each_variant_resolves_to_its_settings(cfg):
 
 
 def test_sweep_values_keep_their_type_and_one_name_per_value(cfg):
-    cfg["protocol_ablation"] = None  # it re-runs experiments this config no longer has
+    cfg["protocol_ablation"] = cfg["architectures"] = None  # pieces of experiments this config no longer has
     cfg["experiments"] = {
         "baseline": {"variants": {"baseline": {}}},
         "bs": {"sweep": {"key": "batch_size", "prefix": "bs", "values": [50, 200]}},
@@ -80,16 +80,19 @@ def test_sweep_values_keep_their_type_and_one_name_per_value(cfg):
 @pytest.mark.parametrize("change, message", [
     ({"experiments": {"a": {"sweep": {"key": "model.name", "prefix": "m", "values": ["../up"]}}}}, "variant name"),
     ({"experiments": {"a": {"sweep": {"key": "model.name", "prefix": "m", "values": ["x" * 70]}}}}, "at most 64"),
-    ({"experiments": {"baseline": {"variants": {"baseline": {}, "two": {}}}}}, "experiments.baseline"),
+    ({"baseline": {"experiment": "baseline", "variant": "two"}}, "baseline: baseline/two is not a variant"),
+    ({"architectures": "baseline"}, "architectures: 'baseline' is not an experiment with two or more variants"),
+    ({"experiments": {"momentum": {"reference": "momentum-0.7"}}}, "experiments.momentum.reference"),
     ({"experiments": {"a": {"variants": {"v": {"optimizer": {"lr": -1}}}}}}, "experiments.a.variants.v"),
-    ({"visual": {"experiment": "cnn_vs_mlp", "variant": "mlp", "seed": 0, "digits": 4}}, "not a CNN"),
+    ({"visual": {"experiment": "cnn_vs_mlp", "variant": "mlp", "seed": 0, "digits": 4}}, "does not start with a conv"),
     ({"visual": {"experiment": "baseline", "variant": "baseline", "seed": 9, "digits": 4}}, "visual.seed"),
 ])
 def test_bad_plans_are_named(cfg, change, message):
     bad = copy.deepcopy(cfg)
     for key, value in change.items():
         if key == "experiments":
-            bad["experiments"].update(value)
+            for name, spec in value.items():
+                bad["experiments"][name] = {**bad["experiments"].get(name, {}), **spec}
         else:
             bad[key] = value
     with pytest.raises(ConfigError, match=message):
@@ -196,11 +199,10 @@ def test_layout_paths_and_patterns():
 
 
 def test_figure_registry():
-    figs = figures(["a", "b", "abl"], ("a", "x"), [("b", "dyn")], ablation="abl")
-    assert set(figs) == {"baseline", "conv1", "a_accuracy", "a_loss", "a_seeds", "b_accuracy", "b_loss", "b_seeds",
-                         "lr_trace_b_dyn", "abl_seeds"}  # the ablation: only its seeds figure
-    assert figs["lr_trace_b_dyn"].variant == "dyn" and figs["baseline"].experiment == "a"
-    assert figs["abl_seeds"].kind == "sweep_seeds" and figs["abl_seeds"].experiment == "abl"
+    figs = figures(["a", "b", "abl"], ablation="abl", visual=True)
+    assert set(figs) == {"a", "b", "abl", "first-conv-layer"}  # one figure per experiment
+    assert {f.kind for f in figs.values()} == {"experiment", "ablation", "conv1"} and figs["abl"].kind == "ablation"
+    assert "first-conv-layer" not in figures(["a"])  # no run to show: no conv1 figure
 
 
 def test_config_size_guard_stops_an_alias_bomb_fast():

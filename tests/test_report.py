@@ -18,8 +18,8 @@ from report.render import (LatexError, build_pdf, latex_environment, latex_escap
                            render)
 
 TEMPLATES = REPO / "report" / "templates"
-SECTIONS = ["Environment", "The network and its implementation", "Experiments", "CNN vs MLP", "Summary",
-            "Reproduction of the 2018 numbers", "Every comparison", "Provenance"]
+SECTIONS = ["Summary", "Experiments", "The networks and their implementation", "The 2018 report against these runs",
+            "Every comparison", "How this report was made"]
 
 
 @pytest.fixture
@@ -29,13 +29,22 @@ def tex():
     assert not missing, f"{', '.join(missing)} not found: run ./setup.sh (it installs TeX Live) or install them"
 
 
-def run_metrics(p, key):
+def run_metrics(cfg, key):
     """A metrics.json as the context reads it from a run: its resolved config and model."""
     from cnnlib.config import resolve
     from workflow.experiments import plan
 
-    variant = plan(config()).variant(key[0], key[1])
-    return {"config": resolve(variant.settings), "model": {"name": variant.resolved["model"]["name"]}}
+    variant = plan(cfg).variant(key[0], key[1])
+    return {"config": resolve(variant.settings),
+            "model": {"name": variant.resolved["model"]["name"], "input_shape": [1, 28, 28], "classes": 10}}
+
+
+def registry(cfg) -> dict:
+    from workflow.experiments import plan
+    from workflow.results import figures as figure_registry
+
+    p = plan(cfg)
+    return {n: "report/figures/plot.png" for n in figure_registry(p.experiments, p.ablation, p.visual is not None)}
 
 
 @pytest.fixture(scope="module")
@@ -53,18 +62,14 @@ def figures(tmp_path_factory):
     png = root / "report" / "figures" / "plot.png"
     fig.savefig(png, dpi=40)
     plt.close(fig)
-    from workflow.experiments import plan
-    from workflow.results import figures as registry
-
-    p = plan(config())
-    names = registry(p.experiments, p.baseline.key, [v.key for v in p.dynamic], p.ablation)
-    return root, {n: "report/figures/plot.png" for n in names}
+    return root, registry(config())
 
 
-def context(figures, tmp_path, overrides=None, title=None, data=None, command="snakemake", git=None):
+def context(figures, tmp_path, overrides=None, title=None, data=None, command="snakemake", git=None, cfg=None):
     """The context of synthetic results (``synthetic.results``; ``data`` to reuse some)."""
     root, figs = figures
-    cfg = config()
+    figs = figs if cfg is None else registry(cfg)
+    cfg = cfg or config()
     if title is not None:
         cfg["report"]["title"] = title
     data = data or synthetic.results(tmp_path, overrides, cfg)
@@ -75,13 +80,13 @@ def context(figures, tmp_path, overrides=None, title=None, data=None, command="s
                     "tolerance": "1e-06", "passed": "True"}],
         stability=[{"logit_scale": "10000.0", "loss": "123.4", "loss_finite": "True", "gradient_finite": "True",
                     "naive_loss": "nan", "naive_finite": "False"}],
-        reference=yaml.safe_load((REPO / "report/reference_2018.yaml").read_text()),
+        reference=yaml.safe_load((REPO / cfg["reference"]).read_text()) if cfg.get("reference") else None,
         build_info={"environment": {"Python": "3.11"}, "commit": "abc123", "dirty": False, "config_hash": "h",
                     "command": command, "results_date": "2026-11-27T10:00:00+00:00", **(git or {})},
         figures=figs,
-        visual={"digits": [0, 1, 2, 3]},
-        models=[run_metrics(p, k) for k in p["model_runs"]],
-        dynamic=[run_metrics(p, k) for k in p["dynamic_runs"]],
+        visual_maps={"digits": [0, 1, 2, 3], "active": [0.5, 0.2, 0.9, 0.1]} if p.get("visual") else None,
+        models=[run_metrics(cfg, k) for k in p["model_runs"]],
+        dynamic=[run_metrics(cfg, k) for k in p["dynamic_runs"]],
     )
 
 
@@ -94,90 +99,125 @@ def test_every_section_and_the_table_numbers(figures, tmp_path):
     data = synthetic.results(tmp_path)
     tex, md = render_both(context(figures, tmp_path, data=data))
     for title in SECTIONS:
-        assert f"section{{{title}}}" in tex, title
+        assert f"section{{{title}}}" in tex or f"section*{{{title}}}" in tex, title
         assert title in md, title
-    assert "includegraphics[width=0.49\\linewidth]{report/figures/plot.png}" in tex
+    assert "includegraphics[width=1\\linewidth]{report/figures/plot.png}" in tex
     for exp, rows in data["summaries"].items():
+        if exp == "protocol":
+            continue
         for r in rows:
-            values = [a for a in data["values"][(exp, r["variant"])] if a is not None]
-            mean, sd = statistics.fmean(values), statistics.stdev(values)
-            acc = f"{mean:.4f} ± {sd:.4f}"
-            ci = f"\\[{float(r['test_accuracy_ci_low']):.4f}, {float(r['test_accuracy_ci_high']):.4f}\\]"
-            if exp != "protocol":
-                line = next(line for line in md.splitlines() if line.startswith(f"| {r['variant']} |") and acc in line)
-                assert ci in line and "| 0/5 |" in line
-            assert f"{mean:.4f}" in tex
+            values = [a if a is not None else 0.1 for a in data["values"][(exp, r["variant"])]]
+            mean = f"{statistics.fmean(values):.4f}"
+            ci = f"\\[{float(r['accuracy_all_runs_ci_low']):.4f}, {float(r['accuracy_all_runs_ci_high']):.4f}\\]"
+            line = next(line for line in md.splitlines() if line.startswith(f"| {r['variant']} |"))
+            assert f"| {mean} | {ci} |" in line and "| 0/5 |" in line, line
 
 
 def sentences(md: str) -> list[str]:
-    """The Markdown's sentences, table cells and list items apart."""
-    text = " ".join(line for line in md.splitlines() if not line.startswith("|"))
-    return [s.strip() for s in re.split(r"(?<=[.:;])\s+(?=[A-Z\-])", text) if s.strip()]
+    """The Markdown's sentences, table cells, headings and captions apart."""
+    text = " ".join(line for line in md.splitlines() if line.strip() and not line.startswith(("|", "#", "![", "*")))
+    return [s.strip(" -") for s in re.split(r"(?<=[.;])\s+(?=[-A-Z*])", text) if s.strip(" -")]
 
 
-def test_claims_follow_comparisons_csv(figures, tmp_path):
-    # lr-0.05 far ahead of the rest (a planted clear difference); everything else 0.001 apart
-    over = {("learning_rate", "lr-0.05"): 0.985}
+def test_no_finding_is_printed_twice(figures, tmp_path):
+    over = {("learning_rate", "lr-0.05"): 0.985, ("momentum", "momentum-0.8"): 0.93}
+    _, md = render_both(context(figures, tmp_path, over))
+    said = sentences(md)
+    repeated = {s for s in said if said.count(s) > 1 and len(s) > 30}
+    assert not repeated, repeated
+    # and each comparison's numbers appear in one finding, the full row in Appendix B only
+    body = md.split("## B ")[0].replace("\\_", "_")
+    assert body.count("lr-0.005 by") == 1
+
+
+def test_the_findings_and_page_one_state_what_comparisons_csv_holds(figures, tmp_path):
+    # lr-0.05 far ahead (a planted difference), momentum-0.8 far behind, the rest 0.001 apart
+    over = {("learning_rate", "lr-0.05"): 0.985, ("momentum", "momentum-0.8"): 0.93}
     data = synthetic.results(tmp_path, over)
     _, md = render_both(context(figures, tmp_path, data=data))
+    md = md.replace("\\_", "_")
     rows = data["comparisons"]
-    claimed = {(r["variant_a"], r["variant_b"], r["quantity"]) for r in rows if r["claim"] == "a_better"} | \
-              {(r["variant_b"], r["variant_a"], r["quantity"]) for r in rows if r["claim"] == "b_better"}
-    assert ("lr-0.05", "lr-0.005", "test_accuracy") in claimed and ("lr-0.05", "lr-0.1", "test_accuracy") in claimed
-    assert "lr-0.05 is more accurate than lr-0.005" in md
-    from report.sentences import BETTER
-
-    phrases = {phrase: q for q, phrase in BETTER.items() if q != "test_vs_train_accuracy"}
-    better = re.compile(r"(\S+) (" + "|".join(map(re.escape, phrases)) + r") (\S+?):")
-    said = [m.groups() for m in better.finditer(md.replace("\\_", "_"))]
-    assert len(said) >= 2 and {phrases[p] for _, p, _ in said} >= {"test_accuracy", "cpu_seconds_per_epoch"}, said
-    for winner, phrase, loser in said:  # every claim in the text is a claim of the file
-        assert (winner, loser, phrases[phrase]) in claimed, f"claimed without the file: {winner} {phrase} {loser}"
-    # and every claim of a sweep's best variant is in the text (other pairs: Appendix B's table)
-    from report.inference import best_rows
-
-    for e in ("learning_rate", "weight_decay", "momentum", "init_std"):
-        for r in best_rows(rows, e):
-            if r["claim"] == "a_better":
-                assert f"{r['variant_a']} is more accurate than {r['variant_b']}" in md.replace("\\_", "_")
-    # an inconclusive pair is said to be so, with the seeds that would resolve it, never "no difference"
-    assert "inconclusive with 5 seeds" in md and "seeds per variant would" in md
-    assert "no difference" not in md.lower().replace("not the same as no difference", "")
-    # the Summary names exactly the claimed ones, and the others as inconclusive
-    summary = md.split("## 5 Summary")[1].split("## A ")[0].replace("\\_", "_")
-    lr = next(line for line in summary.splitlines() if line.startswith("- Learning rate:"))
-    best = best_rows(rows, "learning_rate")
-    better = ", ".join(r["variant_b"] for r in best if r["claim"] == "a_better")
-    open_ = ", ".join(r["variant_b"] for r in best if r["claim"] == "inconclusive")
-    assert f"it is more accurate than {better}" in lr
-    assert (f"against {open_} the data are inconclusive" in lr) == bool(open_)
-    # the same data without the planted gap: nothing about lr-0.05 is claimed
+    summary = md.split("## 1 Experiments")[0]
+    for e in data["plan"]["experiments"]:
+        if e["key"] == "protocol":
+            continue
+        line = next(line for line in summary.splitlines() if line.startswith(f"- **{e['title']}:**"))
+        q = next((r for r in rows if r["experiment"] == e["key"] and not r["variant_b"]), None)
+        if q is None:
+            assert "one variant" in line
+            continue
+        ref = e["reference"] or q["variant_a"]
+        mine = [r for r in rows if r["experiment"] == e["key"] and r["variant_b"] and r["family"] == e["key"]
+                and r["quantity"] == "test_accuracy" and ref in (r["variant_a"], r["variant_b"])]
+        if q["claim"] == "a_better":
+            assert line.startswith(f"- **{e['title']}:** best {q['variant_a']},"), line
+            worse = [r["variant_a"] if r["variant_b"] == ref else r["variant_b"] for r in mine
+                     if (r["claim"] == "b_better") == (r["variant_b"] == ref) and r["claim"] != "equivalent"
+                     and r["claim"] != "inconclusive"]
+            for w in worse:
+                assert w in line.split("worse:")[1], (w, line)
+        elif all(r["claim"] == "equivalent" for r in mine):
+            assert "equivalent" in line
+        else:
+            assert "no effect shown" in line or "cannot be decided" in line, line
+    assert "best lr-0.05" in summary and "worse: momentum-0.8" in summary
+    # the same data without the planted gaps: nothing about lr-0.05 is claimed
     _, flat = render_both(context(figures, tmp_path / "flat"))
-    assert "lr-0.05 is more accurate than" not in flat
-    flat_summary = flat.split("## 5 Summary")[1].split("## A ")[0]
-    assert "more accurate than" not in next(line for line in flat_summary.splitlines()
-                                            if line.startswith("- Learning rate:"))
+    assert "best lr-0.05" not in flat
 
 
-def test_a_bimodal_variant_reports_its_failures_and_is_not_averaged(figures, tmp_path):
+def test_a_sentence_quotes_a_variant_from_its_summary_row_even_when_a_run_diverged(figures, tmp_path):
+    # lr-dynamic: one diverged run; the numbers a sentence quotes of it are its summary row's
+    over = {("learning_rate", v): 0.5 for v in ("lr-0.005", "lr-0.01", "lr-0.05", "lr-0.1")}
+    over[("learning_rate", "lr-dynamic")] = [0.99, 0.991, None, 0.992, 0.99]
+    data = synthetic.results(tmp_path, over)
+    _, md = render_both(context(figures, tmp_path, data=data))
+    md = md.replace("\\_", "_")
+    quoted = re.findall(r"(\S+) is the most accurate, ([0-9.]+) \(95% CI ([0-9.]+) to ([0-9.]+)\)", md)
+    quoted += re.findall(r"best (\S+), ([0-9.]+) \(95% CI ([0-9.]+) to ([0-9.]+)\)", md)
+    quoted += re.findall(r"highest mean is (\S+)'s, ([0-9.]+) \(95% CI ([0-9.]+) to ([0-9.]+)\)", md)
+    assert ("lr-dynamic",) in {(v,) for v, *_ in quoted}
+    for variant, mean, low, high in quoted:
+        row = next(r for rows in data["summaries"].values() for r in rows if r["variant"] == variant)
+        assert (mean, low, high) == tuple(f"{float(row[k]):.4f}" for k in
+                                          ("accuracy_all_runs_mean", "accuracy_all_runs_ci_low",
+                                           "accuracy_all_runs_ci_high")), variant
+    assert "lr-dynamic failed to learn in 1 of 5 runs (seed 2, 1 diverged)" in md
+
+
+def test_page_one_of_the_pdf_is_the_answer(tex, figures, tmp_path):
+    over = {("learning_rate", "lr-0.05"): 0.985, ("momentum", "momentum-0.8"): 0.93}
+    data = synthetic.results(tmp_path, over)
+    tex_text, _ = render_both(context(figures, tmp_path, data=data))
+    root, _ = figures
+    (root / "report.tex").write_text(tex_text)
+    build_pdf(root / "report.tex", tmp_path / "r.pdf", 1_790_000_000)
+    page1 = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(tmp_path / "r.pdf"), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    for e in data["plan"]["experiments"]:
+        if e["key"] != "protocol":
+            assert f"{e['title']}:" in page1, e["title"]
+    assert "best lr-0.05" in page1 and "Of the 2018 report" in page1 and "How to read it" in page1
+
+
+def test_a_bimodal_variant_counts_its_failures_in_every_number(figures, tmp_path):
     over = {("init_std", "std-0.01"): [0.96, 0.11, 0.12, 0.95, 0.961]}
     data = synthetic.results(tmp_path, over)
     _, md = render_both(context(figures, tmp_path, data=data))
     md = md.replace("\\_", "_")
-    assert "std-0.01 failed to learn or diverged in 2 of 5 runs (seeds 1, 2" in md
+    assert "std-0.01 failed to learn in 2 of 5 runs (seeds 1, 2)" in md
     line = next(line for line in md.splitlines() if line.startswith("| std-0.01 |"))
-    assert "| 2/5 |" in line and f"{statistics.fmean([0.96, 0.95, 0.961]):.4f}" in line  # the 3 that learned
-    row = next(r for r in data["summaries"]["init_std"] if r["variant"] == "std-0.01")
-    assert row["failed"] == "2"
+    assert "| 2/5 |" in line and f"{statistics.fmean([0.96, 0.11, 0.12, 0.95, 0.961]):.4f}" in line
+    assert f"{statistics.fmean([0.96, 0.95, 0.961]):.4f} ±" in line  # the runs that learned, apart
     accuracy_rows = [r for r in data["comparisons"] if r["quantity"] == "test_accuracy" and "std-0.01" in
                      (r["variant_a"], r["variant_b"])]
-    assert accuracy_rows and all(3 in (r["n_a"], r["n_b"]) for r in accuracy_rows)
+    assert accuracy_rows and all(r["n_a"] == r["n_b"] == 5 for r in accuracy_rows if r["variant_b"])
 
 
 def test_missing_figure_is_an_error(figures, tmp_path):
     root, figs = figures
-    figs = {k: v for k, v in figs.items() if k != "conv1"}
-    with pytest.raises(KeyError, match="conv1"):
+    figs = {k: v for k, v in figs.items() if k != "first-conv-layer"}
+    with pytest.raises(KeyError, match="first-conv-layer"):
         context((root, figs), tmp_path)
 
 
@@ -236,14 +276,14 @@ def test_pdf_prints_chinese_title_author_and_experiment_titles(tex, figures, tmp
                           check=True).stdout
     for printed in ("中文标题：深度学习", "计 72 刘光哲", "Figure 2: 学习率（ひらがな カタカナ）Müller"):
         assert printed in text
-    assert "### 学习率（ひらがな カタカナ）Müller\n" in md  # Markdown prints it as it is
+    assert "### 1.2 学习率（ひらがな カタカナ）Müller\n" in md  # Markdown prints it as it is
     assert "\\usepackage{CJKutf8}" in tex
     latin, _ = render_both(context(figures, tmp_path / "latin"))
     assert "CJK" not in latin
 
 
 def test_appendix_c_has_a_row_per_variant_with_every_seed_in_order():
-    from report.context import run_table
+    from report.sections.provenance import run_table
 
     def run(variant, seed, acc, status="completed", seconds=4.0, copied="", continued=""):
         return {"experiment": "e", "variant": variant, "seed": str(seed), "status": status,
@@ -262,7 +302,7 @@ def test_appendix_c_has_a_row_per_variant_with_every_seed_in_order():
 
 
 def test_compute_time_counts_each_trained_epoch_once():
-    from report.context import runs_line
+    from report.sections.provenance import runs_line
 
     runs = [{"total_seconds": "60", "copied_from": "", "continued_from": "", "continued_seconds": ""},
             {"total_seconds": "60", "copied_from": "runs/e/a/seed-0", "continued_from": "", "continued_seconds": ""},
@@ -274,7 +314,7 @@ def test_compute_time_counts_each_trained_epoch_once():
 
 
 def test_jobs_at_once_says_when_training_was_limited_to_the_machines_cpus():
-    from report.context import sharing
+    from report.sections.provenance import sharing
 
     info = {"cores": 4, "threads": 1, "training_cpus": 2, "environment": {"Cores": 2}}
     runs = [{"train_cpu_seconds": "9", "train_seconds": "10"}]
@@ -334,10 +374,10 @@ def test_markdown_figures_show_the_captions_the_pdf_prints(figures, tmp_path):
         if line.startswith("!["):
             caption = lines[i + 2]
             assert lines[i + 1] == "" and caption.startswith("*") and caption.endswith("*"), lines[i : i + 3]
-            assert re.match(r"!\[(Left: )?" + re.escape(caption[1:-1]) + r"\]", line), line
+            assert re.match(r"!\[" + re.escape(caption[1:-1]) + r"\]", line), line
             shown.append(caption[1:-1])
     printed = re.findall(r"\\caption\{(.*)\}", tex)
-    assert len(shown) == len(printed) > 10
+    assert len(shown) == len(printed) == len(registry(config()))
     # the same words: the Markdown escapes differ from LaTeX's
     assert [re.sub(r"\W", "", c) for c in shown] == [re.sub(r"\\\w+|\W", "", c) for c in printed]
 
@@ -422,3 +462,50 @@ def test_without_tex_the_message_says_what_to_install(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no latexmk, no pdflatex
     with pytest.raises(LatexError, match="texlive-latex-recommended"):
         build_pdf(tmp_path / "x.tex", tmp_path / "x.pdf", 0)
+
+
+def own_study() -> dict:
+    """A study of a user's own (a study file over config.yaml's machine settings)."""
+    from workflow.study import assemble
+
+    study = {"study": {"name": "mine"}, "report": {"title": "My study", "author": "me"}, "seeds": [0, 1, 2, 3, 4],
+             "defaults": {"model": {"name": "mlp", "init_std": 0.05}, "epochs": 2},
+             "experiments": {"width": {"title": "Width", "sweep": {"key": "model.hidden", "prefix": "hidden",
+                                                                    "values": [[16], [64]]}},
+                             "solo": {"title": "A single run", "variants": {"only": {"model": {"hidden": [32]}}}}}}
+    cfg = assemble(config(), [("mine.yaml", study)], {})
+    return {**cfg, "baseline": None, "architectures": None, "visual": None, "reference": None, "delta": 0.005,
+            "protocol_ablation": None}
+
+
+def test_a_study_of_ones_own_gets_a_section_per_experiment_and_no_2018_text(figures, tmp_path):
+    cfg = own_study()
+    data = synthetic.results(tmp_path, None, cfg)
+    tex, md = render_both(context(figures, tmp_path, data=data, cfg=cfg))
+    assert "### 1.1 Width" in md and "### 1.2 A single run" in md  # the single-variant experiment too
+    solo = md.split("### 1.2 A single run")[1].split("\n## ")[0]
+    assert "| only |" in solo and "Final test accuracy" in solo
+    assert "2018" not in md and "2018" not in tex
+    assert "The 2018 report against these runs" not in md and "## A " not in md
+    # the networks the report compares are the study's: three MLPs, no CNN
+    networks = md.split("## 2 The networks")[1].split("\n## ")[0]
+    assert networks.count("mlp, as run") == 3 and "reference_cnn" not in networks
+    # the settings in which the variants differ are a column of the experiment's table
+    width = md.split("### 1.1 Width")[1].split("###")[0]
+    assert "| Variant | hidden layers |" in width and "| hidden-16 | 16 |" in width
+
+
+def test_the_blank_area_check_finds_a_half_empty_page(tex, tmp_path):
+    from layout import _margin, blank_pages, words
+
+    line = "Words that fill the page, one line after the other, up to its foot." * 2
+    full = "\n\n".join([line] * 26)  # a full page
+    half = "\n\n".join([line] * 12)  # under half of one
+    doc = ("\\documentclass{article}\n\\usepackage[margin=2.2cm]{geometry}\n\\begin{document}\n"
+           + "\n\\newpage\n".join([full, half, full, half]) + "\n\\newpage\n\\appendix\n\\section{Extra}\n"
+           + half + "\n\\end{document}\n")
+    (tmp_path / "d.tex").write_text(doc)
+    build_pdf(tmp_path / "d.tex", tmp_path / "d.pdf", 0)
+    ws = words(tmp_path / "d.pdf")
+    problems = blank_pages(tmp_path / "d.pdf", doc, ws, _margin(doc))
+    assert len(problems) == 1 and problems[0].startswith("page 2:"), problems

@@ -292,11 +292,16 @@ def test_every_statement_has_a_claim_and_the_claims_are_valid(reference):
 
 
 @pytest.mark.parametrize("part, message", [
-    ({"kind": "compare", "experiment": "x", "a": "a", "b": "b", "quantity": "test_accuracy", "expect": "up"}, "expect"),
-    ({"kind": "compare", "experiment": "x", "a": "a", "b": "b", "quantity": "speed", "expect": "a_better"}, "quantity"),
-    ({"kind": "guess", "experiment": "x"}, "kind"),
-    ({"kind": "best", "experiment": "x"}, "missing variant"),
-    ({"kind": "same", "experiment": "x", "a": "a"}, "a and b together"),
+    ({"text": "t", "kind": "compare", "experiment": "x", "a": "a", "b": "b", "quantity": "test_accuracy", "expect": "up"},
+     "expect"),
+    ({"text": "t", "kind": "compare", "experiment": "x", "a": "a", "b": "b", "quantity": "speed", "expect": "a_better"},
+     "quantity"),
+    ({"text": "t", "kind": "guess", "experiment": "x"}, "kind"),
+    ({"text": "t", "kind": "best", "experiment": "x"}, "missing variant"),
+    ({"text": "t", "kind": "same", "experiment": "x", "a": "a"}, "a and b together"),
+    ({"kind": "same", "experiment": "x"}, "missing text"),
+    ({"text": "t", "kind": "trend", "experiment": "x", "variants": ["a"], "quantity": "test_accuracy",
+      "expect": "increasing"}, "two or more variants"),
 ])
 def test_validate_rejects_bad_claims(part, message):
     doc = _doc()

@@ -777,3 +777,36 @@ def test_prob_improvement_interval_separation_reproducibility_and_edges():
         S.prob_improvement_interval([0.9, 0.8], [0.7], paired=True)
     with pytest.raises(ValueError):
         S.prob_improvement_interval([0.9, None], [0.7])
+
+
+def test_permutation_means_is_scipys_exact_permutation_test():
+    a, b = [0.95, 0.96, 0.91, 0.97, 0.93], [0.97, 0.98, 0.96, 0.99, 0.975]
+    method, p = S.permutation_means(a, b)
+    ref = stats.permutation_test((a, b), lambda x, y: abs(np.mean(x) - np.mean(y)),
+                                       permutation_type="independent", n_resamples=np.inf, alternative="greater")
+    assert method == "exact" and p == pytest.approx(ref.pvalue, rel=1e-12)
+    # failed runs (bimodal data) are fine: the test assumes nothing of the shape
+    assert S.permutation_means([0.1, 0.1, 0.1, 0.1, 0.1], [0.96, 0.97, 0.95, 0.96, 0.98])[1] == \
+        pytest.approx(2 / 252)
+
+
+def test_permutation_interval_is_the_set_of_shifts_the_test_does_not_reject():
+    a, b = [0.95, 0.96, 0.91, 0.97, 0.93], [0.97, 0.98, 0.96, 0.99, 0.975]
+    low, high = S.permutation_interval(a, b)
+    assert low < np.mean(a) - np.mean(b) < high
+    x = np.array(a)
+    for end, out in ((low, -1), (high, 1)):
+        assert S.permutation_means(x - (end + out * 1e-6), b)[1] <= 0.05 < S.permutation_means(
+            x - (end - out * 1e-6), b)[1]
+    assert S.permutation_interval([0.9, 0.91], [0.92, 0.93]) == (None, None)  # 2 v 2 never rejects
+
+
+def test_page_trend_is_scipys_two_sided():
+    table = [[0.90, 0.91, 0.93, 0.92], [0.88, 0.92, 0.91, 0.95], [0.9, 0.9, 0.94, 0.96], [0.91, 0.93, 0.92, 0.97],
+             [0.89, 0.9, 0.95, 0.93]]
+    t = S.page_trend(table)
+    rising = stats.page_trend_test(table, method="exact")
+    falling = stats.page_trend_test(np.array(table)[:, ::-1], method="exact")
+    assert t.statistic == pytest.approx(rising.statistic) and t.direction == 1
+    assert t.p_value == pytest.approx(min(1.0, 2 * min(rising.pvalue, falling.pvalue)), rel=1e-12)
+    assert S.page_trend(np.array(table)[:, ::-1].tolist()).direction == -1

@@ -103,8 +103,10 @@ def test_run_quantities_on_a_history_with_known_answers():
     assert q["train_accuracy_window"] == pytest.approx((0.9 + 1.0 + 0.9 + 0.8) / 4)
     # best over full-test evaluations at epoch ends (epoch 1: 0.93, epoch 2: 0.9), not the 0.96 subset
     assert q["best_test_accuracy"] == 0.93
-    # first evaluation at 95% of the final 0.9 (0.855): the subset point at epoch 1.0 -> 0.93
-    assert q["converged_epoch"] == 1.0
+    # how fast: the mean test accuracy over the first epoch, trapezoid over (0, 0.1), (0.5, 0.5), (1, 0.93)
+    assert q["early_accuracy"] == pytest.approx((0.5 * (0.1 + 0.5) / 2 + 0.5 * (0.5 + 0.93) / 2) / 1)
+    assert q["last_epoch_gain"] == pytest.approx(0.9 - 0.93)  # the epoch ends' full-test accuracies
+    assert q["test_train_gap"] == pytest.approx(0.9 - 0.8)
     assert q["train_accuracy_epoch"] == 0.8 and q["cpu_seconds_per_epoch"] == 2.5
     # a window longer than the run: the mean of every iteration
     assert run_quantities(m, known_history(), window=50)["train_loss_window"] == pytest.approx(9.0 / 12)

@@ -218,7 +218,9 @@ BAD = {
     "experiments: {weight_decay: {sweep: {values: ['../x']}}}": "variant name",
     "experiments: {weight_decay: {sweep: {key: model.name, values: ['" + "x" * 80 + "']}}}": "characters long",
     "experiments: {train: {variants: {a: {}}}}": "taken by a rule",
-    "experiments: {baseline: {variants: {other: {epochs: 1}}}}": "experiments.baseline",
+    "baseline: {experiment: baseline, variant: other}": "baseline: baseline/other is not a variant",
+    "architectures: nothing": "architectures: 'nothing' is not an experiment",
+    "reference: report/nowhere.yaml": "reference: report/nowhere.yaml",
     "visual: {seed: 7}": "visual.seed",
     # text the PDF cannot print, named with the key (the file is ASCII: YAML escapes)
     'report: {title: "left \\u202Eright"}': "report.title: character U+202E (RIGHT-TO-LEFT OVERRIDE) cannot be "

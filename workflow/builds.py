@@ -212,6 +212,17 @@ def make_record(results_root, runs, summaries, comparisons, config, provenance, 
     return record
 
 
+def this_build(results_root, config: dict, provenance: dict, data: dict, repo=".") -> dict:
+    """The record of the build in ``results_root`` as it stands (its tables, every run's files,
+    this machine and the code in ``repo``): what the record job keeps and what the report
+    compares with earlier records."""
+    from report.environment import capture
+
+    runs, summaries, comparisons = read_tables(results_root)
+    return make_record(results_root, runs, summaries, comparisons, config, {**provenance, "machine": capture()},
+                       workflow_code(repo), data)
+
+
 def read_tables(results_root) -> tuple[list[dict], dict[str, list[dict]], list[dict]]:
     """``(runs, summaries, comparisons)``: the rows of ``summary/runs.csv``, of each
     ``summary/{experiment}.csv`` and of ``summary/comparisons.csv`` (empty if missing) of a

@@ -86,12 +86,12 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("old", metavar="OLD", type=Path, help="the build compared against: a record or a results folder")
     parser.add_argument("new", metavar="NEW", type=Path, help="the build to check: a record or a results folder")
-    parser.add_argument("--delta", type=float, default=DELTA, metavar="DELTA",
-                        help=f"the smallest difference of mean test accuracy that matters (default {DELTA}: "
-                             f"half a percentage point)")
+    parser.add_argument("--delta", type=float, default=None, metavar="DELTA",
+                        help=f"the smallest difference of mean test accuracy that matters (default: the NEW "
+                             f"build's study's `delta`, else {DELTA}: half a percentage point)")
     parser.add_argument("--json", action="store_true", help="print the comparison as JSON instead of Markdown")
     args = parser.parse_args(argv)
-    if not (args.delta >= 0 and args.delta < 1):
+    if args.delta is not None and not (args.delta >= 0 and args.delta < 1):
         parser.error(f"--delta must be between 0 and 1, got {args.delta}")
     try:
         same = (args.old.is_dir() and args.new.is_dir()
@@ -102,7 +102,8 @@ def main(argv=None) -> int:
     except (RecordError, Usage) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    result = compare(old, new, delta=args.delta)
+    delta = args.delta if args.delta is not None else new["config"].get("delta", DELTA)  # as the report judges it
+    result = compare(old, new, delta=delta)
     if args.json:
         print(json.dumps(result, indent=1))
     else:

@@ -89,6 +89,7 @@ def refuse_expanding_configfiles(paths) -> None:
 
 #: the config strings the report prints, as key paths ("*": every entry of a mapping)
 PRINTED = (("report", "title"), ("report", "author"), ("experiments", "*", "title"),
+           ("experiments", "*", "question"), ("study", "description"), ("dataset", "name"), ("dataset", "items"),
            ("protocol_ablation", "title"), ("protocol_ablation", "default_description"),
            ("protocol_ablation", "readings", "*", "description"))
 

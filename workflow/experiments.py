@@ -24,7 +24,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from cnnlib.config import DEFAULTS, ConfigError as RunConfigError, continuation_identity, resolve, training_identity
+from cnnlib.config import (DEFAULTS, MODEL_SETTINGS, ConfigError as RunConfigError, continuation_identity, resolve,
+                           training_identity)
 
 #: Variant names become folder names and report labels.
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -44,6 +45,7 @@ class Variant:
     resolved: dict  # the same, resolved by cnnlib (seed 0): what a run of it will use
     origin: tuple[str, str] | None = None  # ablation variants: the (experiment, variant) re-run
     reading: str | None = None  # ablation variants: the protocol reading they use
+    value: object = None  # a sweep's variant: its value of the swept setting
 
     @property
     def key(self) -> tuple[str, str]:
@@ -55,6 +57,9 @@ class Experiment:
     name: str
     title: str
     variants: dict[str, Variant]
+    sweep_key: str | None = None  # the setting a sweep varies (dotted)
+    question: str | None = None  # what it asks, as configured
+    reference: str | None = None  # the variant its contrasts are against, as configured
 
     @property
     def epochs(self) -> int:
@@ -65,7 +70,7 @@ class Experiment:
 class Plan:
     experiments: dict[str, Experiment]
     seeds: list[int]
-    baseline: Variant
+    baseline: Variant | None  # the run the others vary from (config ``baseline``), if any
     dynamic: list[Variant] = field(default_factory=list)
     visual: tuple[Variant, int] | None = None
     architectures: str | None = None  # the experiment whose variants differ in model.name
@@ -180,36 +185,44 @@ def expand(cfg: dict) -> dict[str, Experiment]:
                     raise ConfigError(f"{where}: {value!r} repeats variant {name}")
                 settings = copy.deepcopy(base)
                 set_dotted(settings, sweep["key"], value, f"experiments.{exp}.sweep.key")
-                variants[name] = (value_name(value), settings, f"{where} ({value!r})")
+                variants[name] = (value_name(value), settings, f"{where} ({value!r})", value)
         for name, extra in (spec.get("variants") or {}).items():
             where = f"experiments.{exp}.variants.{name}"
             check_name(name, where)
             if name in variants:
                 raise ConfigError(f"{where}: a sweep already makes this variant")
-            variants[name] = (name.split("-", 1)[-1], merge(base, extra or {}), where)
+            variants[name] = (name.split("-", 1)[-1], merge(base, extra or {}), where, None)
         resolved = {}
-        for name, (label, settings, where) in variants.items():
+        for name, (label, settings, where, value) in variants.items():
             try:
                 run = resolve({**settings, "seed": 0})
             except RunConfigError as exc:
                 raise ConfigError(f"{where}: {exc}") from None
-            resolved[name] = Variant(exp, name, label, settings, run)
-        out[exp] = Experiment(exp, spec.get("title", exp), resolved)
+            resolved[name] = Variant(exp, name, label, settings, run, value=value)
+        reference = spec.get("reference")
+        if reference is not None and reference not in resolved:
+            raise ConfigError(f"experiments.{exp}.reference: {reference!r} is not one of its variants "
+                              f"({', '.join(resolved)})")
+        out[exp] = Experiment(exp, spec.get("title", exp), resolved, (sweep or {}).get("key"),
+                              spec.get("question"), reference)
     return out
 
 
-ABLATION = "protocol"  # the name of the experiment the protocol ablation generates
+ABLATION = "protocol"  # the default name of the experiment the protocol ablation generates
 
 
 def ablation(cfg: dict, experiments: dict[str, Experiment]) -> Experiment | None:
     """The protocol ablation (config key ``protocol_ablation``): every variant of the listed
-    experiments re-run under each alternative reading, as experiment ``protocol`` with
-    variants ``{variant}-{reading}`` (the reading's settings merged over the variant's)."""
+    experiments re-run under each alternative reading, as the experiment ``name`` (default
+    ``protocol``) with variants ``{variant}-{reading}`` (the reading's settings merged over the
+    variant's)."""
     spec = cfg.get("protocol_ablation")
     if not spec:
         return None
-    if ABLATION in experiments:
-        raise ConfigError(f"experiments.{ABLATION}: the name is taken by the protocol ablation; rename it")
+    name_ = spec.get("name", ABLATION)
+    if name_ in experiments:
+        raise ConfigError(f"experiments.{name_}: the name is taken by the protocol ablation "
+                          "(protocol_ablation.name); rename one of them")
     variants = {}
     for exp in spec["experiments"]:
         if exp not in experiments:
@@ -226,8 +239,8 @@ def ablation(cfg: dict, experiments: dict[str, Experiment]) -> Experiment | None
                     run = resolve({**settings, "seed": 0})
                 except RunConfigError as exc:
                     raise ConfigError(f"{where}: {exc}") from None
-                variants[name] = Variant(ABLATION, name, reading, settings, run, (exp, v.name), reading)
-    return Experiment(ABLATION, spec.get("title", "Protocol ablation"), variants)
+                variants[name] = Variant(name_, name, reading, settings, run, (exp, v.name), reading)
+    return Experiment(name_, spec.get("title", "Protocol ablation"), variants)
 
 
 def plan(cfg: dict) -> Plan:
@@ -237,43 +250,57 @@ def plan(cfg: dict) -> Plan:
     readings = {}
     if extra:
         spec = cfg["protocol_ablation"]
-        readings = {spec.get("default_reading", "framework"): spec.get("default_description", ""),
+        readings = {spec.get("default_reading", "default"): spec.get("default_description", ""),
                     **{k: r.get("description", k) for k, r in spec["readings"].items()}}
-        experiments = {**experiments, ABLATION: extra}
+        experiments = {**experiments, extra.name: extra}
     seeds = [int(s) for s in cfg["seeds"]]
 
-    if "baseline" in experiments:
-        names = list(experiments["baseline"].variants)
-        if len(names) != 1:
-            raise ConfigError(
-                f"experiments.baseline: the baseline is one variant, got {len(names)} ({', '.join(names)}); "
-                "move the others into an experiment of their own")
-        baseline = experiments["baseline"].variants[names[0]]
-    else:
-        baseline = next(iter(next(iter(experiments.values())).variants.values()))
+    def named_variant(key: str) -> Variant | None:
+        spec = cfg.get(key)
+        if not spec:
+            return None
+        exp, name = spec["experiment"], spec["variant"]
+        if exp not in experiments or name not in experiments[exp].variants:
+            first = next(iter(experiments.values()))
+            raise ConfigError(f"{key}: {exp}/{name} is not a variant of the experiments; name one (e.g. "
+                              f"{{experiment: {first.name}, variant: {next(iter(first.variants))}}}) or set "
+                              f"{key}: null")
+        return experiments[exp].variants[name]
 
+    baseline = named_variant("baseline")
     dynamic = [v for e in experiments.values() for v in e.variants.values()
                if v.resolved["schedule"]["name"] == "dynamic"]
 
-    architectures = next((e.name for e in experiments.values() if e.name != ABLATION
-                          and len({v.resolved["model"]["name"] for v in e.variants.values()}) > 1), None)
+    architectures = cfg.get("architectures")
+    if architectures is not None and (architectures not in experiments or
+                                      len(experiments[architectures].variants) < 2):
+        raise ConfigError(f"architectures: {architectures!r} is not an experiment with two or more variants; "
+                          "name the experiment that compares models, or set architectures: null")
 
     visual = None
-    vis = cfg.get("visual")
-    if vis:
-        exp, name, seed = vis["experiment"], vis["variant"], int(vis["seed"])
-        if exp not in experiments or name not in experiments[exp].variants:
-            raise ConfigError(f"visual: {exp}/{name} is not a variant of the experiments; name one, "
-                              f"e.g. {baseline.experiment}/{baseline.name}")
+    variant = named_variant("visual")
+    if variant is not None:
+        seed = int(cfg["visual"].get("seed", seeds[0]))
         if seed not in seeds:
             raise ConfigError(f"visual.seed: {seed} is not one of the seeds {seeds}")
-        variant = experiments[exp].variants[name]
-        if variant.resolved["model"]["name"] != "reference_cnn":
-            raise ConfigError(f"visual: {exp}/{name} is not a CNN (model.name "
-                              f"{variant.resolved['model']['name']}); the figure shows a conv layer")
+        if not first_layer_is_conv(variant):
+            raise ConfigError(f"visual: {variant.experiment}/{variant.name} (model.name "
+                              f"{variant.resolved['model']['name']}) does not start with a conv layer; the "
+                              "figure shows the first conv layer: name a CNN's run, or set visual: null")
         visual = (variant, seed)
     return Plan(experiments, seeds, baseline, dynamic, visual, architectures,
-                ABLATION if extra else None, readings)
+                extra.name if extra else None, readings)
+
+
+def first_layer_is_conv(variant: Variant) -> bool:
+    """Whether ``variant``'s model starts with a convolution (what the conv1 figure shows)."""
+    import numpy as np
+
+    from cnnlib.layers import Conv2D
+    from cnnlib.train import build_model
+
+    model = build_model(variant.resolved["model"], np.random.default_rng(0))
+    return bool(model.layers) and isinstance(model.layers[0], Conv2D)
 
 
 def run_settings(variant: Variant, seed: int, threads: int, data_dir: str, sha256: dict | None = None) -> dict:
@@ -367,16 +394,24 @@ def run_priorities(p: Plan, shared: dict[tuple[str, str, int], tuple[str, str, i
     return out
 
 
+def architecture(model: dict) -> str:
+    """What fixes a model's layers (not its initial weights): its name and the settings its
+    builder reads besides the initial scales."""
+    kept = [k for k in MODEL_SETTINGS.get(model["name"], model) if "init_std" not in k]
+    return json.dumps([model["name"], {k: model[k] for k in kept}], sort_keys=True)
+
+
 def model_runs(p: Plan) -> list[tuple[str, str, int]]:
-    """One run per architecture the report describes: the baseline's, then the first run of
-    every other model name in use. Their resolved configs give the report's layer tables."""
-    out, names = [p.runs(p.baseline.experiment)[0]], {p.baseline.resolved["model"]["name"]}
+    """One run per network the report compares: the first run of each architecture
+    (:func:`architecture`) in plan order, the baseline's first when there is one. Their
+    resolved configs give the report's layer tables."""
+    keys = p.runs()
+    if p.baseline is not None:
+        keys = p.runs(p.baseline.experiment) + keys
     first = {}
-    for key in p.runs():
-        v = p.variant(key[0], key[1])
-        first.setdefault(v.resolved["model"]["name"], key)
-    out += [key for name, key in first.items() if name not in names]
-    return out
+    for key in keys:
+        first.setdefault(architecture(p.variant(key[0], key[1]).resolved["model"]), key)
+    return list(first.values())
 
 
 def dynamic_runs(p: Plan) -> list[tuple[str, str, int]]:
@@ -412,21 +447,122 @@ def pairing_key(v: Variant) -> str:
     training data and iterations per epoch. Their runs pair up by seed."""
     r = v.resolved
     data = {k: r["data"][k] for k in ("train_limit", "test_limit")}
-    return json.dumps([r["model"], r["batch_size"], data, r["iterations_per_epoch"]], sort_keys=True)
+    return json.dumps([r["model"], r["batch_size"], data, r["iterations_per_epoch"], r.get("images_per_epoch")],
+                      sort_keys=True)
 
 
-def describe(p: Plan) -> dict:
+#: Settings that never tell variants apart in a table (the run's plumbing).
+_PLUMBING = ("seed", "threads", "data.dir", "data.sha256", "eval.", "loss_window")
+
+
+def _flat(node, prefix=""):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _flat(v, f"{prefix}{k}.")
+    else:
+        yield prefix[:-1], node
+
+
+def flat_settings(resolved: dict) -> dict:
+    """A variant's resolved settings as ``{dotted key: value}``, plumbing left out (the
+    model's settings its builder does not read too)."""
+    model = resolved["model"]
+    kept = MODEL_SETTINGS.get(model["name"])
+    out = {}
+    for k, v in _flat(resolved):
+        if any(k == p or k.startswith(p) for p in _PLUMBING):
+            continue
+        if k.startswith("model.") and kept is not None and k[6:] not in kept and k != "model.name":
+            continue
+        out[k] = v
+    return out
+
+
+def images_per_epoch(resolved: dict, train_images: int) -> int:
+    """The training images one epoch of a run sees: full batches of the training set (its
+    ``data.train_limit`` first), capped by ``iterations_per_epoch`` or ``images_per_epoch``."""
+    n = min(train_images, resolved["data"]["train_limit"] or train_images)
+    bs = resolved["batch_size"]
+    iters = n // bs
+    if resolved.get("iterations_per_epoch"):
+        iters = min(iters, resolved["iterations_per_epoch"])
+    if resolved.get("images_per_epoch"):
+        iters = min(iters, resolved["images_per_epoch"] // bs)
+    return iters * bs
+
+
+def settings_table(e: Experiment, train_images: int) -> dict:
+    """What a reader needs to know of an experiment's settings: ``differ`` (the settings in
+    which its variants differ, and each variant's value), ``shared`` (the others, as one
+    mapping) and each variant's images per epoch."""
+    flat = {n: flat_settings(v.resolved) for n, v in e.variants.items()}
+    keys = list(dict.fromkeys(k for f in flat.values() for k in f))
+    differ = [k for k in keys if len({json.dumps(f.get(k), sort_keys=True) for f in flat.values()}) > 1]
+    first = next(iter(flat.values()))
+    shared = {k: first.get(k) for k in keys if k not in differ}
+    return {"differ": differ, "values": {n: {k: f.get(k) for k in differ} for n, f in flat.items()},
+            "shared": shared,
+            "images_per_epoch": {n: images_per_epoch(v.resolved, train_images) for n, v in e.variants.items()}}
+
+
+def reference_variant(p: Plan, e: Experiment) -> str | None:
+    """The variant ``e``'s contrasts are against: as configured, else the one trained with the
+    baseline's settings (epochs aside), else None (the report then takes the best)."""
+    if e.reference:
+        return e.reference
+    if p.baseline is None:
+        return None
+    base = continuation_identity(p.baseline.resolved)
+    return next((v.name for v in e.variants.values() if continuation_identity(v.resolved) == base), None)
+
+
+def free_points(p: Plan, e: Experiment) -> list[dict]:
+    """Runs of other experiments that are points of ``e``'s sweep it did not list: trained with
+    its settings but another number for the swept setting (the same epochs). ``[{value,
+    experiment, variant}]``, one per value."""
+    if not e.sweep_key or p.ablation == e.name:
+        return []
+    first = next(iter(e.variants.values()))
+    swept = {json.dumps(v.value) for v in e.variants.values()}
+
+    def without(resolved):
+        f = flat_settings(resolved)
+        f.pop(e.sweep_key, None)
+        return f
+
+    base = without(first.resolved)
+    out, seen = [], set()
+    for other in p.experiments.values():
+        if other.name in (e.name, p.ablation):
+            continue
+        for v in other.variants.values():
+            value = flat_settings(v.resolved).get(e.sweep_key)
+            if not _is_number(value) or json.dumps(value) in swept or json.dumps(value) in seen:
+                continue
+            if without(v.resolved) == base:
+                seen.add(json.dumps(value))
+                out.append({"value": value, "experiment": other.name, "variant": v.name})
+    return out
+
+
+def describe(p: Plan, train_images: int = 60000) -> dict:
     """The plan as plain data for the report (JSON-able): experiments in order with their
-    variants, and the special variants."""
+    variants, settings tables and references, and the special variants. ``train_images``:
+    the training images of the data (60,000 for MNIST)."""
     return {
         "experiments": [
-            {"key": e.name, "title": e.title, "epochs": e.epochs,
-             "variants": [{"name": v.name, "label": v.label, "origin": list(v.origin) if v.origin else None,
+            {"key": e.name, "title": e.title, "epochs": e.epochs, "question": e.question,
+             "sweep_key": e.sweep_key, "reference": reference_variant(p, e),
+             "reference_reason": ("as the config names it" if e.reference else
+                                  "the baseline's settings" if reference_variant(p, e) else None),
+             "settings": settings_table(e, train_images), "free_points": free_points(p, e),
+             "variants": [{"name": v.name, "label": v.label, "value": v.value,
+                           "origin": list(v.origin) if v.origin else None,
                            "reading": v.reading, "pairing": pairing_key(v)} for v in e.variants.values()]}
             for e in p.experiments.values()
         ],
         "seeds": list(p.seeds),
-        "baseline": list(p.baseline.key),
+        "baseline": list(p.baseline.key) if p.baseline else None,
         "dynamic": [list(v.key) for v in p.dynamic],
         "visual": [*p.visual[0].key, p.visual[1]] if p.visual else None,
         "architectures": p.architectures,

@@ -43,8 +43,11 @@ STATS = ("mean", "std", "min", "max")
 #: Display window W of the 2018 course framework (its run scripts' ``disp_freq``): it printed
 #: the mean batch loss and accuracy of the last W iterations. Assumed: the report does not say.
 DISPLAY_WINDOW = 50
-#: A run has *converged* at the first test evaluation reaching this share of its final accuracy.
-CONVERGED_SHARE = 0.95
+#: How fast a run learns: its mean test accuracy over the first this many epochs (the area
+#: under its test-accuracy curve there, trapezoid rule over the evaluation points, divided by
+#: the epochs). A bar common to every run - unlike "epochs to 95% of its own final accuracy",
+#: which rewards a run that stops low - and no run is left out for never reaching a threshold.
+EARLY_EPOCHS = 1
 
 #: Quantities computed for every run (:func:`workflow.summary.run_quantities`) and
 #: summarised per variant; the name is the column prefix.
@@ -56,7 +59,9 @@ SUMMARY_QUANTITIES: dict[str, str] = {
     "train_accuracy_window": f"mean batch accuracy of the last {DISPLAY_WINDOW} iterations",
     "train_accuracy_epoch": "mean batch accuracy of the last epoch",
     "best_test_accuracy": "best full-test accuracy at an epoch end",
-    "converged_epoch": f"epoch of the first test evaluation at {CONVERGED_SHARE:.0%} of the final accuracy",
+    "early_accuracy": f"mean test accuracy over the first {EARLY_EPOCHS} epoch (area under the test-accuracy curve)",
+    "last_epoch_gain": "full-test accuracy at the last epoch's end minus at the one before",
+    "test_train_gap": "final test accuracy minus the last epoch's mean training accuracy",
     "train_seconds": "training time (wall clock)",
     "seconds_per_epoch": "training time per epoch (wall clock)",
     "cpu_seconds_per_epoch": "training CPU time per epoch (process CPU: median iteration x iterations)",
@@ -76,8 +81,12 @@ SUMMARY_KEYS = ["experiment", "variant", "setting", "runs", "completed", "diverg
 #: The 95% t-interval of the mean final test accuracy over the completed runs that *learned*
 #: (empty with fewer than 2 of them); the ``test_accuracy_*`` statistics are over every completed run.
 ACCURACY_CI = ("test_accuracy_ci_low", "test_accuracy_ci_high")
-SUMMARY_COLUMNS = SUMMARY_KEYS + [c for q in SUMMARY_QUANTITIES
-                                  for c in [column(q, s) for s in STATS] + (list(ACCURACY_CI) if q == "test_accuracy" else [])]
+#: The primary outcome, over EVERY run (failed ones included; a diverged run counts at chance,
+#: :func:`outcome`): its mean and 95% t-interval. What the report's sentences quote of a variant.
+ALL_RUNS = ("accuracy_all_runs_mean", "accuracy_all_runs_ci_low", "accuracy_all_runs_ci_high")
+SUMMARY_COLUMNS = SUMMARY_KEYS + list(ALL_RUNS) + [
+    c for q in SUMMARY_QUANTITIES
+    for c in [column(q, s) for s in STATS] + (list(ACCURACY_CI) if q == "test_accuracy" else [])]
 
 CURVE_COLUMNS = ["experiment", "variant", "seed", "series", "iteration", "epoch", "loss", "accuracy", "lr",
                  "images"]
@@ -89,21 +98,40 @@ CURVE_NUMBERS = ("iteration", "epoch", "loss", "accuracy", "lr", "images")
 RUNS_COLUMNS = [
     "experiment", "variant", "seed", "status", "diverged_at_iteration", "test_accuracy", "test_loss",
     "train_loss", "epochs_completed", "iterations", "train_seconds", "train_cpu_seconds", "eval_seconds", "total_seconds",
-    "parameters", "model", "finished_utc", "copied_from", "continued_from", "continued_seconds",
+    "parameters", "model", "classes", "finished_utc", "copied_from", "continued_from", "continued_seconds",
 ] + [q for q in SUMMARY_QUANTITIES if q not in ("test_accuracy", "test_loss", "train_loss", "train_seconds")]
 
-#: ``summary/comparisons.csv``: one row per comparison the report states (:mod:`report.inference`).
-#: ``quantity``: test_accuracy (over the runs that learned), failure_rate, converged_epoch,
-#: cpu_seconds_per_epoch, or test_vs_train_accuracy (A: a variant's final test accuracy, B: its
-#: last-epoch training accuracy, paired by run); ``difference = mean_a - mean_b``; ``test``:
-#: welch, paired_t or fisher; ``p_holm``: Holm's adjustment over the rows of one family (CPU
-#: time apart from the rest: :func:`report.inference.family`); ``seeds_needed``: seeds per
-#: variant for 80% power at 0.05 / (rows of the family with a p value), ``>100`` above the
-#: cap; ``claim``: a_better, b_better or inconclusive (``p_holm < 0.05``).
-COMPARISON_COLUMNS = ["experiment", "variant_a", "variant_b", "quantity", "n_a", "n_b", "mean_a", "mean_b",
-                      "difference", "ci_low", "ci_high", "test", "p_value", "p_holm", "prob_improvement",
-                      "seeds_needed", "claim"]
-CLAIMS = ("a_better", "b_better", "inconclusive")
+#: ``summary/comparisons.csv``: one row per test the report states (:mod:`report.inference`,
+#: whose docstring gives the method). Two kinds of row:
+#:
+#: * an experiment's *question* (``variant_b`` empty): does ``quantity`` change across its
+#:   variants? ``variant_a``: the variant with the best mean, ``n_a``: runs per variant, ``n_b``:
+#:   variants, ``difference``: best mean minus worst; ``test``: friedman, paired_t (two
+#:   variants), kruskal or permutation (independent runs); ``claim``: ``a_better`` when it does
+#:   (p < 0.05: the experiment's gate), else ``inconclusive``;
+#: * a *contrast*, A against B: ``difference = mean_a - mean_b`` with its 95% interval
+#:   (``ci_low``, ``ci_high``; not corrected); ``test``: paired_t (runs paired by seed),
+#:   permutation (independent runs: the exact permutation test of the difference of means,
+#:   the interval its inversion), page_trend (a trend a statement claims, from B along the
+#:   sweep to A: ``claim`` a_better when the quantity improves along it), fisher (failure
+#:   rates); ``prob_improvement``: P(A > B) with its 95% bootstrap interval
+#:   (``prob_improvement_low``, ``_high``).
+#:
+#: ``quantity``: test_accuracy, early_accuracy (how fast: mean test accuracy over the first
+#: epoch), test_train_gap, cpu_seconds_per_epoch, failure_rate or test_vs_train_accuracy;
+#: ``population``: all_runs (failed runs included, a diverged run at chance) or learned;
+#: ``family``: the Holm family (the experiment's name, ``2018 statements``, ``cpu time``) and
+#: ``family_size`` its contrasts; ``p_holm``: Holm-adjusted p within the family (a question
+#: row: its own p); ``delta``: the smallest difference that matters; ``min_detectable``: the
+#: difference this design finds with 80% power at the family's strictest Holm level, from the
+#: runs' spread; ``decidable``: False when no data of this many runs could reach that level;
+#: ``claim``: a_better / b_better (p_holm < 0.05, and for accuracy the question test too),
+#: equivalent (the interval inside +-delta), or inconclusive.
+COMPARISON_COLUMNS = ["experiment", "variant_a", "variant_b", "quantity", "population", "n_a", "n_b", "mean_a",
+                      "mean_b", "difference", "ci_low", "ci_high", "test", "p_value", "p_holm", "family",
+                      "family_size", "prob_improvement", "prob_improvement_low", "prob_improvement_high", "delta",
+                      "min_detectable", "decidable", "claim"]
+CLAIMS = ("a_better", "b_better", "equivalent", "inconclusive")
 
 GRADCHECK_COLUMNS = ["layer", "settings", "gradient", "relative_error", "tolerance", "passed"]
 STABILITY_COLUMNS = ["logit_scale", "loss", "loss_finite", "gradient_finite", "naive_loss", "naive_finite"]
@@ -112,19 +140,39 @@ VISUAL_ARRAYS = ("images", "labels", "indices", "conv1", "relu1", "weight", "bia
 #: Run status values in metrics.json and runs.csv.
 COMPLETED, DIVERGED = "completed", "diverged"
 
-#: A run *failed to learn* when its final test accuracy is below twice chance (10 classes).
+#: A run *failed to learn* when its final test accuracy is below twice chance (1 / classes;
+#: MNIST's 10 classes give 0.1 and 0.2).
 CHANCE = 0.1
 FAILED_BELOW = 2 * CHANCE
 
 
-def learned(status: str, test_accuracy) -> bool:
-    """A run *learned*: it completed and its final test accuracy is at least :data:`FAILED_BELOW`.
-    The others (diverged, or below it) count as ``failed``. ``test_accuracy``: a number or a
-    CSV cell (``""``: none)."""
+def chance(classes=None) -> float:
+    """Chance accuracy of ``classes`` classes (a number or a CSV cell; missing: 10)."""
+    try:
+        k = int(float(classes)) if classes not in (None, "") else 10
+    except (TypeError, ValueError):
+        k = 10
+    return 1.0 / max(k, 2)
+
+
+def learned(status: str, test_accuracy, classes=None) -> bool:
+    """A run *learned*: it completed and its final test accuracy is at least twice chance
+    (:func:`chance`). The others (diverged, or below it) count as ``failed``.
+    ``test_accuracy``, ``classes``: numbers or CSV cells (``""``: none)."""
     if status != COMPLETED or test_accuracy is None or test_accuracy == "":
         return False
     value = float(test_accuracy)
-    return value == value and value >= FAILED_BELOW  # NaN fails
+    return value == value and value >= 2 * chance(classes)  # NaN fails
+
+
+def outcome(status: str, test_accuracy, classes=None) -> float:
+    """A run's final test accuracy as the primary outcome counts it: every run counts, a
+    diverged run (no accuracy) at chance (:func:`chance`)."""
+    if status == COMPLETED and test_accuracy not in (None, ""):
+        value = float(test_accuracy)
+        if value == value:
+            return value
+    return chance(classes)
 
 
 def _fill(pattern: str, **values) -> str:
@@ -211,6 +259,11 @@ class Layout:
     def pdf(self) -> str:
         return self._p("report.pdf")
 
+    # --- the record of every build (workflow/builds.py): the newest, under a name that stays
+    @property
+    def build_record(self) -> str:
+        return self._p("builds", "latest.json")
+
     # --- logs and timings: the same layout as what they log
     def log(self, *parts: str) -> str:
         return self._p("logs", *parts)
@@ -242,53 +295,34 @@ class Layout:
 #: Printed width of each figure kind (:attr:`Figure.kind`), as a fraction of the report's
 #: text width: the templates print figures at it and report.style sizes their text for it.
 PRINTED_WIDTH = {
-    "sweep_accuracy": 0.49,
-    "sweep_loss": 0.49,
-    "sweep_seeds": 0.6,
-    "baseline": 0.8,
-    "lr_trace": 0.7,
-    "conv1": 0.75,
     "experiment": 1.0,
+    "ablation": 0.6,
+    "conv1": 0.75,
 }
 
 
 @dataclass(frozen=True)
 class Figure:
-    """One figure of the report: its name (the key templates use), kind and subject."""
+    """One figure of the report: its name (the key templates use and its file's stem), kind and
+    subject. Kinds: ``experiment`` (an experiment's one figure: accuracy of every run against
+    its setting, test accuracy, training loss and learning rate over training), ``ablation``
+    (the protocol ablation: the final accuracy of every run per reading), ``conv1`` (the
+    first conv layer of a trained run)."""
 
     name: str
-    kind: str  # sweep_accuracy | sweep_loss | sweep_seeds | baseline | lr_trace | conv1
+    kind: str
     experiment: str | None = None
-    variant: str | None = None
 
 
-def sweep_figures(experiment: str) -> tuple[Figure, Figure, Figure]:
-    """Mean curves of test accuracy and training loss, and the final accuracy of every run."""
-    return (Figure(f"{experiment}_accuracy", "sweep_accuracy", experiment),
-            Figure(f"{experiment}_loss", "sweep_loss", experiment),
-            Figure(f"{experiment}_seeds", "sweep_seeds", experiment))
+#: The conv1 figure's name: no experiment can take it (experiment names have no hyphen).
+CONV1 = "first-conv-layer"
 
 
-def lr_trace_figure(experiment: str, variant: str) -> Figure:
-    return Figure(f"lr_trace_{experiment}_{variant}", "lr_trace", experiment, variant)
-
-
-def figures(experiments, baseline: tuple[str, str], dynamic, ablation: str | None = None) -> dict[str, Figure]:
-    """Every figure of the report, by name.
-
-    Args:
-        experiments: experiment names in display order (each gets its :func:`sweep_figures`;
-            the ablation only the seeds figure).
-        baseline: ``(experiment, variant)`` of the baseline figure.
-        dynamic: ``[(experiment, variant)]`` of the variants with a learning-rate trace.
-        ablation: the protocol ablation's experiment name, if there is one.
-    """
-    out = {"baseline": Figure("baseline", "baseline", *baseline), "conv1": Figure("conv1", "conv1")}
-    for exp in experiments:
-        for f in sweep_figures(exp):
-            if exp != ablation or f.kind == "sweep_seeds":
-                out[f.name] = f
-    for exp, variant in dynamic:
-        f = lr_trace_figure(exp, variant)
-        out[f.name] = f
+def figures(experiments, ablation: str | None = None, visual: bool = False) -> dict[str, Figure]:
+    """Every figure of the report, by name: one per experiment (the ablation's of its own
+    kind), and the conv1 figure when the study shows a run's first conv layer. The registry:
+    the rules make exactly these and the report prints exactly these."""
+    out = {e: Figure(e, "ablation" if e == ablation else "experiment", e) for e in experiments}
+    if visual:
+        out[CONV1] = Figure(CONV1, "conv1")
     return out

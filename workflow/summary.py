@@ -5,7 +5,8 @@ those of :mod:`workflow.results`. Statistics are over the *completed* runs of a 
 (a diverged run has no final accuracy): mean, standard deviation with ddof 1 (0 for a
 single run), min and max; non-finite or missing values are left out. Besides them: the runs
 that failed (to learn, or diverged) and the 95% t-interval of the mean test accuracy of the
-runs that learned (:func:`workflow.results.learned`).
+runs that learned (:func:`workflow.results.learned`), and the primary outcome over every run
+(:func:`workflow.results.outcome`: a diverged run at chance) with its 95% t-interval.
 """
 
 from __future__ import annotations
@@ -14,8 +15,12 @@ import math
 import statistics
 
 from report.stats import mean_ci
-from workflow.results import (ACCURACY_CI, COMPLETED, CONVERGED_SHARE, DISPLAY_WINDOW, DIVERGED, RUNS_COLUMNS,
-                              STATS, SUMMARY_COLUMNS, SUMMARY_QUANTITIES, column, learned)
+from workflow.results import (ACCURACY_CI, ALL_RUNS, COMPLETED, DISPLAY_WINDOW, DIVERGED, EARLY_EPOCHS, RUNS_COLUMNS,
+                              STATS, SUMMARY_COLUMNS, SUMMARY_QUANTITIES, column, learned, outcome)
+
+
+def _clip(x, low=0.0, high=1.0):
+    return None if x is None else min(high, max(low, x))
 
 
 def _finite(values) -> list[float]:
@@ -25,6 +30,25 @@ def _finite(values) -> list[float]:
 def _mean_last(values, window: int):
     last = _finite(values[-window:]) if values else []
     return statistics.fmean(last) if last and len(last) == min(window, len(values)) else None
+
+
+def early_accuracy(epochs, accuracies, until: float = EARLY_EPOCHS) -> float | None:
+    """Mean test accuracy over epochs 0..``until``: the area under the curve of the test
+    evaluations (trapezoid rule; the curve interpolated linearly at ``until``) divided by
+    ``until``. None when the evaluations do not reach ``until`` or a value is missing."""
+    points = [(float(e), a) for e, a in zip(epochs, accuracies)]
+    if not points or points[0][0] != 0 or max(e for e, _ in points) < until - 1e-9:
+        return None
+    area, (e0, a0) = 0.0, points[0]
+    for e1, a1 in points[1:]:
+        if a0 is None or a1 is None or not (math.isfinite(a0) and math.isfinite(a1)):
+            return None
+        if e1 >= until:
+            a_end = a0 + (a1 - a0) * (until - e0) / (e1 - e0) if e1 > e0 else a1
+            return (area + (until - e0) * (a0 + a_end) / 2) / until
+        area += (e1 - e0) * (a0 + a1) / 2
+        e0, a0 = e1, a1
+    return area / until if e0 >= until - 1e-9 else None
 
 
 def run_quantities(metrics: dict, history: dict | None, window: int = DISPLAY_WINDOW) -> dict:
@@ -49,10 +73,13 @@ def run_quantities(metrics: dict, history: dict | None, window: int = DISPLAY_WI
         full = max(ev["images"]) if ev["images"] else 0
         ends = [a for a, n, e in zip(ev["test_accuracy"], ev["images"], ev["epoch"]) if n == full and e > 0]
         q["best_test_accuracy"] = max(_finite(ends)) if _finite(ends) else None
-        target = CONVERGED_SHARE * final["test_accuracy"] if final.get("test_accuracy") is not None else None
-        if target is not None:
-            q["converged_epoch"] = next((e for a, e in zip(ev["test_accuracy"], ev["epoch"])
-                                         if a is not None and a >= target), None)
+        q["early_accuracy"] = early_accuracy(ev["epoch"], ev["test_accuracy"])
+        # the evaluations at epoch ends are on the full test set
+        at_end = [a for a, e in zip(ev["test_accuracy"], ev["epoch"]) if e > 0 and abs(e - round(e)) < 1e-9]
+        if len(at_end) >= 2 and at_end[-1] is not None and at_end[-2] is not None:
+            q["last_epoch_gain"] = at_end[-1] - at_end[-2]
+        if final.get("test_accuracy") is not None and final.get("train_accuracy_epoch_mean") is not None:
+            q["test_train_gap"] = final["test_accuracy"] - final["train_accuracy_epoch_mean"]
     if not done:
         for k in ("test_accuracy", "test_loss", "train_accuracy_epoch"):
             q[k] = None
@@ -85,7 +112,8 @@ def summary_rows(experiment: str, labels: dict, runs) -> list[dict]:
     for variant, label in labels.items():
         mine = [m for v, _, m, _ in runs if v == variant]
         done = [q for v, _, m, q in runs if v == variant and m["status"] == COMPLETED]
-        good = [q["test_accuracy"] for v, _, m, q in runs if v == variant and learned(m["status"], q["test_accuracy"])]
+        good = [q["test_accuracy"] for v, _, m, q in runs
+                if v == variant and learned(m["status"], q["test_accuracy"], m["model"].get("classes"))]
         row = {
             "experiment": experiment,
             "variant": variant,
@@ -101,7 +129,13 @@ def summary_rows(experiment: str, labels: dict, runs) -> list[dict]:
             for stat, value in stats([q[quantity] for q in done]).items():
                 row[column(quantity, stat)] = value
         ci = mean_ci(good) if len(good) >= 2 else None
-        row[ACCURACY_CI[0]], row[ACCURACY_CI[1]] = (ci.ci_low, ci.ci_high) if ci else (None, None)
+        # an accuracy lies in 0..1: so does the interval of its mean (a t-interval over 2 runs may not)
+        row[ACCURACY_CI[0]], row[ACCURACY_CI[1]] = (_clip(ci.ci_low), _clip(ci.ci_high)) if ci else (None, None)
+        every = [outcome(m["status"], q["test_accuracy"], m["model"].get("classes"))
+                 for v, _, m, q in runs if v == variant]
+        whole = mean_ci(every) if every else None
+        row[ALL_RUNS[0]] = whole.mean if whole else None
+        row[ALL_RUNS[1]], row[ALL_RUNS[2]] = (_clip(whole.ci_low), _clip(whole.ci_high)) if whole else (None, None)
         rows.append({k: row[k] for k in SUMMARY_COLUMNS})
     return rows
 
@@ -142,7 +176,7 @@ def run_row(experiment: str, variant: str, seed: int, m: dict, quantities: dict 
         "iterations": final["iterations"], "train_seconds": t["train_seconds"],
         "train_cpu_seconds": t.get("train_cpu_seconds"),
         "eval_seconds": t["eval_seconds"], "total_seconds": t["total_seconds"],
-        "parameters": m["model"]["parameters"], "model": m["model"]["name"],
+        "parameters": m["model"]["parameters"], "model": m["model"]["name"], "classes": m["model"].get("classes", 10),
         "finished_utc": t["finished_utc"], "copied_from": m.get("copied_from", ""),
         # a run that continues a shorter one: its times include that run's (continued_seconds)
         "continued_from": (m.get("continued_from") or {}).get("run", ""),

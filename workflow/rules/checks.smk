@@ -16,23 +16,23 @@ rule checks:
         "../scripts/checks.py"
 
 
-VISUAL_VARIANT, VISUAL_SEED = PLAN.visual
+if PLAN.visual:
+    VISUAL_VARIANT, VISUAL_SEED = PLAN.visual
 
-
-rule visual:
-    input:
-        data=ancient(MNIST_MANIFEST),
-        weights=R.run_file("weights.npz", *VISUAL_VARIANT.key, VISUAL_SEED),
-    output:
-        R.visual,
-    log:
-        R.log("visual.log"),
-    priority: FOLLOW_UP
-    conda:
-        "../envs/cnnlib.yaml"
-    params:
-        run=planned_settings((*VISUAL_VARIANT.key, VISUAL_SEED)),
-        digits=config["visual"]["digits"],
-        code=script_hash("visual.py"),
-    script:
-        "../scripts/visual.py"
+    rule visual:
+        input:
+            data=ancient(MNIST_MANIFEST),
+            weights=R.run_file("weights.npz", *VISUAL_VARIANT.key, VISUAL_SEED),
+        output:
+            R.visual,
+        log:
+            R.log("visual.log"),
+        priority: FOLLOW_UP
+        conda:
+            "../envs/cnnlib.yaml"
+        params:
+            run=planned_settings((*VISUAL_VARIANT.key, VISUAL_SEED)),
+            digits=config["visual"].get("digits", 4),
+            code=script_hash("visual.py"),
+        script:
+            "../scripts/visual.py"

@@ -28,7 +28,8 @@ from workflow.experiments import (
 )
 from workflow.jobs import prepare_jobs
 from workflow.provenance import command_line, git_state
-from workflow.results import RUN_FILES, Layout, figures
+from workflow.results import CONV1, RUN_FILES, Layout, figures
+from report.sections.common import setting_name
 from workflow.scheduling import limit_training_cpus
 
 REPO = Path(workflow.basedir)
@@ -49,6 +50,12 @@ try:
     PLAN = plan(config)
     # the data by content: a folder with other files retrains, the same files elsewhere do not
     DATA = data_source(config["mnist_dir"], config.get("dataset"))
+    for key in ("reference", "published_build"):
+        if config[key] and not Path(config[key]).is_file():
+            raise ConfigError(
+                f"{key}: {config[key]} is not a file; give the path of the file "
+                f"(relative to the repository) or set {key}: null"
+            )
 except (ConfigError, ValueError) as exc:
     raise WorkflowError(f"config: {exc}") from None
 
@@ -62,12 +69,8 @@ EXPERIMENTS = PLAN.experiments
 SEEDS = PLAN.seeds
 # the data step's output, in a folder of the data's own (workflow.datasets)
 MNIST_MANIFEST = DATA.manifest
-FIGURES = figures(
-    EXPERIMENTS,
-    PLAN.baseline.key,
-    [v.key for v in PLAN.dynamic],
-    PLAN.ablation,
-)
+# the figure registry: what the rules make and the report prints
+FIGURES = figures(EXPERIMENTS, PLAN.ablation, PLAN.visual is not None)
 
 
 def script_hash(script):
@@ -175,6 +178,10 @@ def seeds_tables(wildcards):
     )
 
 
+def figures_of(kind):
+    return "|".join(n for n, f in FIGURES.items() if f.kind == kind) or "^$"
+
+
 def all_figures():
     """{figure name: path} of every figure in the report."""
     return {name: R.figure(name) for name in FIGURES}
@@ -187,9 +194,88 @@ CONFIG_HASH = hashlib.sha256(
 COMMAND = command_line(
     REPO, workflow.config_settings.configfiles, workflow.config_settings.config_args
 )
-PLAN_DESCRIPTION = describe(PLAN)
-REPORT_PLAN = {**PLAN_DESCRIPTION, "report": config["report"]}
-# the 2018 numbers and statements, copied by hand (report/reproduction.py checks them)
-REFERENCE_2018 = "report/reference_2018.yaml"
+# what a build record states of how the build was made (workflow/builds.py)
+PROVENANCE = {
+    "commit": GIT["commit"],
+    "dirty": GIT["dirty"],
+    "command": COMMAND,
+    "config_hash": CONFIG_HASH,
+}
+TRAIN_IMAGES = (DATA.files or {}).get("train-images-idx3-ubyte", {}).get("count", 60000)
+PLAN_DESCRIPTION = {**describe(PLAN, TRAIN_IMAGES), "delta": config["delta"]}
+REPORT_PLAN = {
+    **PLAN_DESCRIPTION,
+    "report": config["report"],
+    "study": config["study"],
+    "data": DATA.describe(),
+    "dataset": config["dataset"],
+}
+# the 2018 report's numbers and statements, copied by hand (report/reproduction.py checks
+# them), when the study has them
+REFERENCE = [config["reference"]] if config["reference"] else []
 MODEL_RUNS = model_runs(PLAN)
 DYNAMIC_RUNS = dynamic_runs(PLAN)
+
+
+def axis_value(value):
+    """A sweep value as a number on a figure's axis (a one-number list, a layer width, too)."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return (
+        value
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+        else None
+    )
+
+
+def figure_spec(wildcards):
+    """What an experiment's figure shows besides its runs (report.plots.plot_experiment)."""
+    e = next(
+        x for x in PLAN_DESCRIPTION["experiments"] if x["key"] == wildcards.experiment
+    )
+    variants = [
+        {"name": v["name"], "label": v["label"], "value": axis_value(v["value"])}
+        for v in e["variants"]
+    ]
+    axis = (
+        {"key": e["sweep_key"], "label": setting_name(e["sweep_key"])}
+        if e["sweep_key"] and any(v["value"] is not None for v in variants)
+        else None
+    )
+    return {
+        "title": e["title"],
+        "experiment": e["key"],
+        "variants": variants,
+        "axis": axis,
+        "free_points": e["free_points"],
+        "reference": REFERENCE_VALUES.get(e["key"], {}),
+        "reference_label": "2018 report",
+    }
+
+
+def figure_runs(wildcards):
+    """The run tables an experiment's figure reads: its own, and those of its free points."""
+    e = next(
+        x for x in PLAN_DESCRIPTION["experiments"] if x["key"] == wildcards.experiment
+    )
+    return list(
+        dict.fromkeys(
+            [R.run_table(e["key"])]
+            + [R.run_table(p["experiment"]) for p in e["free_points"]]
+        )
+    )
+
+
+def _reference_values():
+    """{experiment: {variant: the 2018 accuracy}} (empty without the 2018 reference)."""
+    if not REFERENCE:
+        return {}
+    import yaml
+
+    out = {}
+    for row in yaml.safe_load(Path(REFERENCE[0]).read_text())["rows"]:
+        out.setdefault(row["experiment"], {})[row["variant"]] = row["accuracy"]
+    return out
+
+
+REFERENCE_VALUES = _reference_values()

@@ -1,5 +1,6 @@
 """The report: figures (plotting apart from training), the context the templates print,
-the rendered LaTeX and Markdown, and the PDF. Figure names come from workflow.results.
+the rendered LaTeX and Markdown, and the PDF. Figure names come from the registry
+(workflow.results.figures, FIGURES in common.smk): exactly those are made and printed.
 """
 
 CAPTION = "../../report/captions/figure.rst"
@@ -8,41 +9,38 @@ TEMPLATES = sorted(
 )
 
 
-# the sweep figures of every experiment but the protocol ablation (which has only seeds)
-rule figures_experiment:
+# one figure per experiment: the accuracy of every run against its setting, and training
+rule figure_experiment:
     input:
-        summary=R.summary(),
-        curves=R.curves(),
-        runs=R.run_table(),
+        curves=R.curves("{experiment}"),
+        runs=figure_runs,
     output:
-        accuracy=report(
-            R.figure("{experiment}_accuracy"), caption=CAPTION, category="Experiments"
-        ),
-        loss=report(
-            R.figure("{experiment}_loss"), caption=CAPTION, category="Experiments"
-        ),
+        report(R.figure("{experiment}"), caption=CAPTION, category="Experiments"),
     log:
-        R.log("report/figures_{experiment}.log"),
+        R.log("report/figure_{experiment}.log"),
     wildcard_constraints:
-        experiment="|".join(e for e in EXPERIMENTS if e != PLAN.ablation),
+        experiment=figures_of("experiment"),
     priority: FOLLOW_UP
     conda:
         "../envs/report.yaml"
     params:
-        title=lambda w: EXPERIMENTS[w.experiment].title,
+        spec=figure_spec,
         style=config["plots"],
         code=script_hash("plot_experiment.py"),
     script:
         "../scripts/plot_experiment.py"
 
 
-rule figure_seeds:
+# the protocol ablation: every run under each reading beside the runs it re-runs
+rule figure_ablation:
     input:
         runs=seeds_tables,
     output:
-        report(R.figure("{experiment}_seeds"), caption=CAPTION, category="Experiments"),
+        report(R.figure("{experiment}"), caption=CAPTION, category="Experiments"),
     log:
-        R.log("report/figure_seeds_{experiment}.log"),
+        R.log("report/figure_{experiment}.log"),
+    wildcard_constraints:
+        experiment=figures_of("ablation"),
     priority: FOLLOW_UP
     conda:
         "../envs/report.yaml"
@@ -55,50 +53,11 @@ rule figure_seeds:
         "../scripts/plot_seeds.py"
 
 
-rule figure_baseline:
-    input:
-        curves=R.curves(PLAN.baseline.experiment),
-    output:
-        report(R.figure("baseline"), caption=CAPTION, category="Experiments"),
-    log:
-        R.log("report/figure_baseline.log"),
-    priority: FOLLOW_UP
-    conda:
-        "../envs/report.yaml"
-    params:
-        variant=PLAN.baseline.name,
-        style=config["plots"],
-        code=script_hash("plot_baseline.py"),
-    script:
-        "../scripts/plot_baseline.py"
-
-
-rule figure_lr_trace:
-    input:
-        curves=R.curves(),
-    output:
-        report(
-            R.figure("lr_trace_{experiment}_{variant}"),
-            caption=CAPTION,
-            category="Experiments",
-        ),
-    log:
-        R.log("report/figure_lr_trace_{experiment}_{variant}.log"),
-    priority: FOLLOW_UP
-    conda:
-        "../envs/report.yaml"
-    params:
-        style=config["plots"],
-        code=script_hash("plot_lr_trace.py"),
-    script:
-        "../scripts/plot_lr_trace.py"
-
-
 rule figure_conv1:
     input:
         R.visual,
     output:
-        report(R.figure("conv1"), caption=CAPTION, category="Experiments"),
+        report(R.figure(CONV1), caption=CAPTION, category="Experiments"),
     log:
         R.log("report/figure_conv1.log"),
     priority: FOLLOW_UP
@@ -140,11 +99,12 @@ rule report_context:
         comparisons=R.comparisons,
         gradcheck=R.gradcheck,
         stability=R.stability,
-        visual=R.visual,
-        reference=REFERENCE_2018,
+        visual=[R.visual] if PLAN.visual else [],
+        reference=REFERENCE,
         build_info=R.build_info,
         models=[run_file(k, "metrics.json") for k in MODEL_RUNS],
         dynamic=[run_file(k, "metrics.json") for k in DYNAMIC_RUNS],
+        published=[config["published_build"]] if config["published_build"] else [],
     output:
         R.context,
     log:
@@ -155,6 +115,13 @@ rule report_context:
     params:
         report=REPORT_PLAN,
         figures={name: R.relative(path) for name, path in all_figures().items()},
+        # this build, as its record will be, against the previous record and the published one
+        build={
+            "root": R.root,
+            "config": config,
+            "provenance": PROVENANCE,
+            "data": DATA.describe(),
+        },
         code=script_hash("report_context.py"),
     script:
         "../scripts/report_context.py"

@@ -40,7 +40,7 @@ rule all_runs:
 rule comparisons:
     input:
         runs=R.runs_csv,
-        reference=REFERENCE_2018,
+        reference=REFERENCE,
     output:
         R.comparisons,
     log:

@@ -1,5 +1,5 @@
-"""Every comparison the report states, tested and Holm-corrected per family (CPU time apart):
-comparisons.csv (report/inference.py). The exact non-parametric check of each row goes to the log."""
+"""Every verdict the report states: comparisons.csv (report/inference.py: each experiment's
+question, its contrasts, the 2018 statements' rows when the study has them, CPU time apart)."""
 
 import csv
 
@@ -13,10 +13,10 @@ plan = snakemake.params.plan
 with open(snakemake.log[0], "w") as log:
     with open(snakemake.input.runs, newline="", encoding="utf-8") as fh:
         runs = list(csv.DictReader(fh))
-    claims = load_reference(snakemake.input.reference).get("claims", [])
-    rows = comparisons(plan, runs, architecture_requests(plan) + requests(claims))
+    reference = snakemake.input.reference
+    claims = load_reference(reference[0]).get("claims", []) if reference else []
+    rows = comparisons(plan, runs, architecture_requests(plan) + requests(claims, plan))
     write_csv(snakemake.output[0], COMPARISON_COLUMNS, [{k: r[k] for k in COMPARISON_COLUMNS} for r in rows])
     for r in rows:
-        test, p = r.get("nonparametric") or (None, None)
-        print(f"{r['experiment']}: {r['variant_a']} vs {r['variant_b']} ({r['quantity']}): {r['test']} "
-              f"p {r['p_value']}, Holm {r['p_holm']}, {r['claim']}; {test or 'no exact check'} p {p}", file=log)
+        print(f"{r['family']}: {r['variant_a']} vs {r['variant_b'] or 'the others'} ({r['quantity']}): "
+              f"{r['test']} p {r['p_value']}, Holm {r['p_holm']}: {r['claim']}", file=log)
