@@ -19,7 +19,7 @@ import re
 from report.sections import comparisons as every_comparison
 from report.sections import changes, experiments, network, provenance, reproduction, summary
 from report.sections.common import Inputs, number_rows
-from workflow.results import PRINTED_WIDTH
+from cnnlib.results import PRINTED_WIDTH
 
 
 def results_date(runs: list[dict]) -> str:
@@ -78,6 +78,7 @@ def build_context(*, plan, summaries, runs, comparisons: list, gradcheck, stabil
     _check_figures(figures)
     inp = Inputs(plan, summaries, runs, comparisons, gradcheck, stability, reference, build_info, figures,
                  visual_maps, models, dynamic)
+    inp.builds = builds
     inp.ids = number_rows(comparisons)
     appendix_a = reproduction.build(inp)
     what_changed = changes.build(builds)
@@ -97,4 +98,27 @@ def build_context(*, plan, summaries, runs, comparisons: list, gradcheck, stabil
         "comparisons": every_comparison.build(inp),
         "provenance": provenance.build(inp),
         "changes": what_changed,
+        **other_sections(inp),
     }
+
+
+#: The sections :func:`build_context` builds by name (they need each other's parts).
+BUILT = ("common", "summary", "experiments", "network", "reproduction", "comparisons", "provenance", "changes")
+
+
+def other_sections(inp: Inputs) -> dict:
+    """Every other module of :mod:`report.sections` with a ``build(inputs)`` is a section too:
+    its part of the context is ``context[module name]``. So a new section is two files: its
+    builder there and its part of the outline."""
+    import importlib
+    import pkgutil
+
+    import report.sections as package
+
+    out = {}
+    for module in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if module.name not in BUILT:
+            build = getattr(importlib.import_module(f"report.sections.{module.name}"), "build", None)
+            if callable(build):
+                out[module.name] = build(inp)
+    return out

@@ -1,11 +1,11 @@
 """Every verdict the report states: the rows of ``comparisons.csv``.
 
 The method, chosen per experiment by its design (the report's Summary says it in five
-sentences; ``workflow.results.COMPARISON_COLUMNS`` describes each column):
+sentences; ``cnnlib.results.COMPARISON_COLUMNS`` describes each column):
 
 Outcome. The primary outcome is a run's final test accuracy over *every* run: a run that
 failed to learn counts with the accuracy it reached, a diverged run at chance
-(:func:`workflow.results.outcome`). A failed run is a result; dropping it would compare
+(:func:`cnnlib.results.outcome`). A failed run is a result; dropping it would compare
 survivors. Means over the runs that learned stay in the tables as secondary numbers.
 
 Design. Two variants whose runs of one seed start from the same weights and see the same
@@ -52,7 +52,7 @@ import statistics
 
 from report import stats
 from report.numbers import number
-from workflow.results import COMPARISON_COLUMNS, learned as _learned, outcome
+from cnnlib.results import COMPARISON_COLUMNS, learned as _learned, outcome
 
 ALPHA = 0.05
 POWER = 0.8

@@ -1,4 +1,4 @@
-"""The report's figures, from the workflow's CSV/NPZ results (see :mod:`workflow.results`).
+"""The report's figures, from the workflow's CSV/NPZ results (see :mod:`cnnlib.results`).
 
 Every plot function writes one PNG atomically and byte-identically for the same inputs
 (:mod:`report.style`). Titles and labels print literally (no mathtext: a ``$`` in a config
@@ -34,7 +34,7 @@ from report.stats import mean_ci
 from report.style import (CONV1_PANEL, EXPERIMENT_FONT, EXPERIMENT_SIZE, OTHER_COLOUR, SEEDS_SIZE, _cjk_fonts, _Render,
                           _save, cjk_families,
                           colour_name, resolve_style, variant_looks)
-from workflow.results import COMPLETED, DIVERGED, FAILED_BELOW, learned
+from cnnlib.results import COMPLETED, DIVERGED, FAILED_BELOW, learned
 
 _TEXT_PATHS = TextToPath()
 BAND_ALPHA = 0.18
@@ -85,9 +85,9 @@ RUN_TABLE_NEEDS = ("experiment", "variant", "seed", "status", "test_accuracy")
 
 
 def read_run_table(path) -> list[dict]:
-    """Rows of a per-experiment run table (``workflow.results.RUNS_COLUMNS``) with the fields
+    """Rows of a per-experiment run table (``cnnlib.results.RUNS_COLUMNS``) with the fields
     the figures use: experiment, variant, seed (text), status, test_accuracy (float, NaN if
-    none), learned (:func:`workflow.results.learned`), diverged (status ``diverged``) and chance
+    none), learned (:func:`cnnlib.results.learned`), diverged (status ``diverged``) and chance
     (1 / the ``classes`` column; a table without it, or an empty cell: 10 classes)."""
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
@@ -406,7 +406,7 @@ def plot_experiment(spec: dict, curves_csv, run_tables: dict, png, style: dict |
     "axis": {"key", "label"} or None, "free_points": [{"value", "experiment", "variant"}],
     "reference": {variant: 2018 accuracy}, "reference_label"}``. ``curves_csv``: the
     experiment's curves (``summary/curves/{experiment}.csv``). ``run_tables``: ``{experiment:
-    path}`` of run tables (``workflow.results.RUNS_COLUMNS``): the experiment's own and those
+    path}`` of run tables (``cnnlib.results.RUNS_COLUMNS``): the experiment's own and those
     the free points come from.
 
     (a) top left: the final test accuracy of every run (a diverged run at chance, 1/classes),
@@ -789,7 +789,7 @@ def plot_seeds(run_tables, groups, png, title: str, style: dict | None = None) -
     """The final test accuracy of every run, one column of points per group, and the mean with
     its 95% t-interval beside them.
 
-    ``run_tables``: paths of per-experiment run tables (``workflow.results.RUNS_COLUMNS``).
+    ``run_tables``: paths of per-experiment run tables (``cnnlib.results.RUNS_COLUMNS``).
     ``groups``: ``[{"label", "experiment", "variant", "colour_key"}]`` in display order: the
     runs of ``experiment``/``variant``, labelled ``label`` on the x axis (may be two lines),
     coloured by ``colour_key`` (:func:`report.style.variant_looks`: by the key's position among
@@ -798,7 +798,7 @@ def plot_seeds(run_tables, groups, png, title: str, style: dict | None = None) -
     neighbouring two-line labels share their first line, it is printed once above their block
     (``"std-0.1\\nframework"``, ``"std-0.1\\nuncentred"``).
 
-    Points: the runs that learned (:func:`workflow.results.learned`), spread sideways by seed
+    Points: the runs that learned (:func:`cnnlib.results.learned`), spread sideways by seed
     (the same seed rank always at the same place) so that equal values stay visible. Mean
     and interval (:func:`report.stats.mean_ci`) are over those runs only; the y axis is fitted
     to their accuracies (an interval running beyond it ends in an arrow at the edge). The
@@ -988,3 +988,74 @@ def plot_conv1(npz, png, style: dict | None = None, maps: str = "relu1") -> Path
         fig.suptitle(f"First conv layer feature maps ({what}; grey scale per map)", fontsize="medium")
         fig.tight_layout()
         return _save(fig, png, st["dpi"])
+
+
+# --------------------------------------------------------------------------- one entry for every figure
+
+
+def axis_value(value):
+    """A sweep value as a number on a figure's axis (a one-number list - a layer width - too)."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def experiment_spec(subject: dict) -> dict:
+    """:func:`plot_experiment`'s ``spec`` from a figure's subject (see :func:`draw`)."""
+    from report.sections.common import setting_name
+
+    e = subject["experiment"]
+    variants = [{"name": v["name"], "label": v["label"], "value": axis_value(v["value"])} for v in e["variants"]]
+    axis = ({"key": e["sweep_key"], "label": setting_name(e["sweep_key"])}
+            if e["sweep_key"] and any(v["value"] is not None for v in variants) else None)
+    return {"title": e["title"], "experiment": e["key"], "variants": variants, "axis": axis,
+            "free_points": e["free_points"], "reference": subject.get("reference") or {},
+            "reference_label": "2018 report"}
+
+
+def ablation_groups(subject: dict) -> list[dict]:
+    """:func:`plot_seeds`' groups for the protocol ablation: per re-run variant (in order of first
+    appearance) its own runs under the default reading, then its re-runs under each other
+    reading, a reading keeping one colour throughout."""
+    e = subject["experiment"]
+    default = next(iter(subject["readings"]))
+    origins: dict[tuple[str, str], list[dict]] = {}
+    for v in e["variants"]:
+        origins.setdefault(tuple(v["origin"]), []).append(v)
+    groups = []
+    for (origin, name), variants in origins.items():
+        groups.append({"label": f"{name}\n{default}", "experiment": origin, "variant": name, "colour_key": default})
+        groups += [{"label": f"{name}\n{v['reading']}", "experiment": e["key"], "variant": v["name"],
+                    "colour_key": v["reading"]} for v in variants]
+    return groups
+
+
+def _run_tables(paths) -> dict:
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    return {Path(p).stem: str(p) for p in paths}
+
+
+#: Every kind of figure (``cnnlib.results.FIGURE_KINDS``): ``draw(inputs, subject, png, style)``.
+PLOTS = {
+    "experiment": lambda inputs, subject, png, style: plot_experiment(
+        experiment_spec(subject), inputs["curves"], _run_tables(inputs["run_tables"]), png, style),
+    "ablation": lambda inputs, subject, png, style: plot_seeds(
+        list(_run_tables(inputs["run_tables"]).values()), ablation_groups(subject), png,
+        subject["experiment"]["title"], style),
+    "conv1": lambda inputs, subject, png, style: plot_conv1(inputs["visual"], png, style),
+}
+
+
+def draw(kind: str, inputs: dict, subject: dict, png, style: dict | None = None):
+    """Draw one figure of the registry (``cnnlib.results.figures``).
+
+    Args:
+        kind: its kind, a key of :data:`PLOTS`.
+        inputs: ``{input name: path or paths}`` (``cnnlib.results.FIGURE_INPUTS``).
+        subject: ``{"experiment": the experiment as workflow.experiments.describe gives it (or
+            None), "readings": the protocol readings, "reference": {variant: the 2018 value}}``.
+    Returns what the plot drew (for the job's log).
+    """
+    if kind not in PLOTS:
+        raise KeyError(f"figure kind {kind!r} has no plot in report.plots.PLOTS ({', '.join(PLOTS)})")
+    return PLOTS[kind](inputs, subject, png, style)

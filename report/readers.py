@@ -1,4 +1,4 @@
-"""Reading the workflow's summary and curve files (columns: :mod:`workflow.results`)."""
+"""Reading the workflow's summary and curve files (columns: :mod:`cnnlib.results`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import io
 
 import numpy as np
 
-from workflow.results import CLAIMS, COMPARISON_COLUMNS, CURVE_COLUMNS, CURVE_NUMBERS
+from cnnlib.results import CLAIMS, COMPARISON_COLUMNS, CURVE_COLUMNS, CURVE_NUMBERS
 
 # --------------------------------------------------------------------------- reading
 

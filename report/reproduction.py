@@ -3,7 +3,7 @@ protocol explains the gaps, and every gap named.
 
 The 2018 numbers come from ``report/reference_2018.yaml`` (copied by hand from the report's
 text; :func:`load_reference`). Ours are the per-run rows of ``runs.csv`` (one row per run,
-every quantity of :data:`workflow.results.SUMMARY_QUANTITIES`).
+every quantity of :data:`cnnlib.results.SUMMARY_QUANTITIES`).
 
 Every 2018 row is ONE run. So a 2018 value is compared with the 95% *prediction interval
 for a single new run* of the same variant (:func:`report.stats.prediction_interval`:
@@ -31,7 +31,7 @@ from pathlib import Path
 
 from report import stats
 from report.numbers import number as _number
-from workflow.results import COMPLETED, DISPLAY_WINDOW, FAILED_BELOW, learned
+from cnnlib.results import COMPLETED, DISPLAY_WINDOW, FAILED_BELOW, learned
 
 #: Candidate definitions of the 2018 columns: our per-run quantity -> what it is.
 DEFINITIONS: dict[str, dict[str, str]] = {

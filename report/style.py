@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 
 from cnnlib.io import atomic_write_bytes
 from report.charset import needs_cjk
-from workflow.results import PRINTED_WIDTH
+from cnnlib.results import PRINTED_WIDTH
 
 #: The colours of a figure's variants, in order: the Okabe-Ito palette (Okabe & Ito 2008,
 #: "Color Universal Design"), told apart with every common colour-vision deficiency, ordered

@@ -17,7 +17,7 @@ from report.inference import architecture_requests, comparisons
 from report.readers import read_comparisons
 from workflow.datasets import data_source
 from workflow.experiments import describe, plan
-from workflow.results import COMPARISON_COLUMNS, RUNS_COLUMNS, SUMMARY_COLUMNS
+from cnnlib.results import COMPARISON_COLUMNS, RUNS_COLUMNS, SUMMARY_COLUMNS
 from workflow.summary import run_row, summary_rows
 
 SEEDS = 5

@@ -407,7 +407,7 @@ def default_config_build(tmp_path):
                  if c == "quantity" else number(e, a, b, q, c)) for c in columns}
             for e, k in sizes.items() for i, a in enumerate(f"v{j}" for j in range(k)) for b in [f"v{j}" for j in range(i + 1, k)]
             for q in ("test_accuracy", "failure_rate", "converged_epoch", "cpu_seconds_per_epoch", "test_vs_train_accuracy")]
-    from workflow.results import SUMMARY_COLUMNS
+    from cnnlib.results import SUMMARY_COLUMNS
 
     summaries = {e: [{c: number(e, i, c) for c in SUMMARY_COLUMNS} for i in range(k)] for e, k in sizes.items()}
     repo_sim = Sim(tmp_path / "results", REPO)

@@ -1,4 +1,4 @@
-"""workflow.experiments (the config expanded into a plan), workflow.results (the contract),
+"""workflow.experiments (the config expanded into a plan), cnnlib.results (the contract),
 workflow.configcheck and workflow.codehash, without running Snakemake."""
 
 import copy
@@ -12,7 +12,7 @@ from workflow.configcheck import ConfigSizeError, check_config_size
 from cnnlib.config import resolve, training_identity
 from workflow.experiments import (ConfigError, continued_runs, describe, dynamic_runs, model_runs, plan, run_priorities,
                                   run_settings, shared_runs, training_order, value_name)
-from workflow.results import RUN_FILES, SUMMARY_COLUMNS, Layout, column, figures
+from cnnlib.results import RUN_FILES, SUMMARY_COLUMNS, Layout, column, figures
 
 
 @pytest.fixture
@@ -108,12 +108,12 @@ def test_describe_lists_what_the_report_needs(cfg):
     assert dynamic_runs(p) == [("learning_rate", "lr-dynamic", 0)]
 
 
-def test_seed_groups_of_a_sweep_and_of_the_ablation(cfg):
-    from workflow.experiments import seed_groups
+def test_the_ablation_figure_groups_each_run_beside_its_re_runs(cfg):
+    from report.plots import ablation_groups
 
-    p = plan(cfg)
-    assert [g["variant"] for g in seed_groups(p, "momentum")] == ["momentum-0.8", "momentum-0.85", "momentum-0.9"]
-    groups = seed_groups(p, "protocol")
+    d = describe(plan(cfg))
+    subject = {"experiment": next(e for e in d["experiments"] if e["key"] == "protocol"), "readings": d["readings"]}
+    groups = ablation_groups(subject)
     assert [(g["experiment"], g["variant"], g["colour_key"]) for g in groups[:3]] == [
         ("baseline", "baseline", "framework"), ("protocol", "baseline-every_layer", "every_layer"),
         ("protocol", "baseline-uncentred", "uncentred")]
@@ -289,7 +289,7 @@ def test_watchdog_sees_a_process_end(tmp_path):
 
 
 def test_a_command_checks_only_the_runs_its_targets_need():
-    from workflow.results import Layout
+    from cnnlib.results import Layout
     from workflow.runcheck import command_targets, needed_runs
 
     assert command_targets(["py", "-m", "snakemake", "--cores", "2", "baseline", "--configfile", "c.yaml"]) == \

@@ -19,7 +19,7 @@ from report import plots, readers  # noqa: E402
 from report import curves as CV  # noqa: E402
 from report import style as S  # noqa: E402
 from report.stats import mean_ci  # noqa: E402
-from workflow.results import PRINTED_WIDTH, RUNS_COLUMNS  # noqa: E402
+from cnnlib.results import PRINTED_WIDTH, RUNS_COLUMNS  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

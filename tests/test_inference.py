@@ -8,7 +8,7 @@ from report import claims as C
 from report import inference as I
 from report import stats
 from report.stats import holm
-from workflow.results import COMPARISON_COLUMNS
+from cnnlib.results import COMPARISON_COLUMNS
 
 CHANCE = 0.1
 

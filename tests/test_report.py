@@ -41,7 +41,7 @@ def run_metrics(cfg, key):
 
 def registry(cfg) -> dict:
     from workflow.experiments import plan
-    from workflow.results import figures as figure_registry
+    from cnnlib.results import figures as figure_registry
 
     p = plan(cfg)
     return {n: "report/figures/plot.png" for n in figure_registry(p.experiments, p.ablation, p.visual is not None)}
@@ -509,3 +509,27 @@ def test_the_blank_area_check_finds_a_half_empty_page(tex, tmp_path):
     ws = words(tmp_path / "d.pdf")
     problems = blank_pages(tmp_path / "d.pdf", doc, ws, _margin(doc))
     assert len(problems) == 1 and problems[0].startswith("page 2:"), problems
+
+
+def test_a_new_section_is_a_builder_module_and_its_part_of_the_outline(figures, tmp_path, monkeypatch):
+    import report.sections as package
+
+    extra = tmp_path / "sections"
+    extra.mkdir()
+    (extra / "acknowledgements.py").write_text("def build(inputs):\n    return {'text': f\"{len(inputs.runs)} runs\"}\n")
+    monkeypatch.setattr(package, "__path__", [*package.__path__, str(extra)])
+    ctx = context(figures, tmp_path)
+    assert ctx["acknowledgements"] == {"text": "125 runs"}
+
+
+def test_the_report_never_imports_the_workflow():
+    """What both read (paths, columns, the figure registry) lives in cnnlib.results, below both."""
+    import ast
+
+    offenders = []
+    for path in sorted((REPO / "report").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.relative_to(REPO)}: {n}" for n in names if n.split(".")[0] == "workflow"]
+    assert offenders == []

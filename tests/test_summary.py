@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from workflow.results import RUNS_COLUMNS, SUMMARY_COLUMNS, column
+from cnnlib.results import RUNS_COLUMNS, SUMMARY_COLUMNS, column
 from workflow.summary import curve_rows, run_quantities, run_row, stats, summary_rows
 
 

@@ -161,8 +161,7 @@ def test_end_to_end_then_cached_then_targeted_reruns(repo_copy, mnist_dir, tmp_p
     style.write_text("plots: {dpi: 90}\n")
     jobs = planned_jobs(repo_copy, mnist_dir=mnist_dir, extra_config=[style])
     # one figure per experiment (the protocol ablation's its own kind)
-    assert "train" not in jobs and jobs["figure_experiment"] == len(counts) - 1 and jobs["render"] == 1
-    assert jobs["figure_ablation"] == 1
+    assert "train" not in jobs and jobs["figure"] == len(counts) + 1 and jobs["render"] == 1  # and conv1
 
     # nothing changed: nothing to do
     assert planned_jobs(repo_copy, mnist_dir=mnist_dir) == {}
@@ -170,7 +169,7 @@ def test_end_to_end_then_cached_then_targeted_reruns(repo_copy, mnist_dir, tmp_p
     # one variant's setting changed: exactly its runs, what aggregates them, the report and a
     # record of the build; the figures of its experiment and of one that draws its runs as a
     # free point (lr 0.015 at 5 epochs is cnn_vs_mlp's cnn; init std 0.2 at 3 epochs momentum-0.9)
-    after_one_experiment = {"summarize": 1, "all_runs": 1, "comparisons": 1, "figure_experiment": 2,
+    after_one_experiment = {"summarize": 1, "all_runs": 1, "comparisons": 1, "figure": 2,
                             "build_info": 1, "report_context": 1, "render": 1, "pdf": 1, "record": 1, "all": 1}
     edit = tmp_path / "edit.yaml"
     edit.write_text("experiments: {cnn_vs_mlp: {variants: {mlp: {model: {hidden: [64]}}}}}\n")

@@ -420,27 +420,6 @@ def dynamic_runs(p: Plan) -> list[tuple[str, str, int]]:
     return [(v.experiment, v.name, p.seeds[0]) for v in p.dynamic]
 
 
-def seed_groups(p: Plan, experiment: str) -> list[dict]:
-    """The groups of an experiment's seeds figure (:func:`report.plots.plot_seeds`), in
-    display order: its variants in config order; for the protocol ablation, per re-run
-    variant (in order of first appearance) its own runs under the default reading, then its
-    re-runs under each other reading, a reading keeping one colour throughout.
-    Each group: ``{label, experiment, variant, colour_key}``."""
-    if experiment != p.ablation:
-        return [{"label": v, "experiment": experiment, "variant": v, "colour_key": v}
-                for v in p.experiments[experiment].variants]
-    default = next(iter(p.readings))
-    origins: dict[tuple[str, str], list[Variant]] = {}
-    for v in p.experiments[experiment].variants.values():
-        origins.setdefault(v.origin, []).append(v)
-    groups = []
-    for (origin, name), variants in origins.items():
-        groups.append({"label": f"{name}\n{default}", "experiment": origin, "variant": name, "colour_key": default})
-        groups += [{"label": f"{name}\n{v.reading}", "experiment": experiment, "variant": v.name,
-                    "colour_key": v.reading} for v in variants]
-    return groups
-
-
 def pairing_key(v: Variant) -> str:
     """Variants with equal keys give their runs of one seed the same initial weights and the
     same data order (cnnlib draws both from the seed): same model settings, batch size,

@@ -1,12 +1,12 @@
 """Runs -> per-variant summary rows, tidy curve rows, and the one-row-per-run table.
 
 Pure functions on parsed run files (``metrics.json``, ``history.json``); the columns are
-those of :mod:`workflow.results`. Statistics are over the *completed* runs of a variant
+those of :mod:`cnnlib.results`. Statistics are over the *completed* runs of a variant
 (a diverged run has no final accuracy): mean, standard deviation with ddof 1 (0 for a
 single run), min and max; non-finite or missing values are left out. Besides them: the runs
 that failed (to learn, or diverged) and the 95% t-interval of the mean test accuracy of the
-runs that learned (:func:`workflow.results.learned`), and the primary outcome over every run
-(:func:`workflow.results.outcome`: a diverged run at chance) with its 95% t-interval.
+runs that learned (:func:`cnnlib.results.learned`), and the primary outcome over every run
+(:func:`cnnlib.results.outcome`: a diverged run at chance) with its 95% t-interval.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import math
 import statistics
 
 from report.stats import mean_ci
-from workflow.results import (ACCURACY_CI, ALL_RUNS, COMPLETED, DISPLAY_WINDOW, DIVERGED, EARLY_EPOCHS, RUNS_COLUMNS,
+from cnnlib.results import (ACCURACY_CI, ALL_RUNS, COMPLETED, DISPLAY_WINDOW, DIVERGED, EARLY_EPOCHS, RUNS_COLUMNS,
                               STATS, SUMMARY_COLUMNS, SUMMARY_QUANTITIES, column, learned, outcome)
 
 

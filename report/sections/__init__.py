@@ -13,4 +13,9 @@ Markdown column). :func:`report.context.build_context` calls them in the outline
 ``reproduction`` Appendix A (studies with the 2018 reference): the 2018 numbers and statements
 ``comparisons``  Appendix B: every comparison, by family
 ``provenance``   Appendix C: environment, commit, command, data, runs, checks
+``changes``      this build against the previous build's record and the published one
+
+A new section is two files: a module here with ``build(inputs) -> dict`` (the context finds
+it: :func:`report.context.other_sections`; its part is ``context[module name]``) and its part
+of the outline, ``report/templates/outline.j2``.
 """

@@ -33,7 +33,8 @@ class Inputs:
     visual: dict | None
     models: list
     dynamic: list
-    ids: dict = field(default_factory=dict)  # {id(row): "B7"}: Appendix B's numbering
+    ids: dict = field(default_factory=dict)  # {row identity: "B7"}: Appendix B's numbering
+    builds: dict | None = None  # this build against the previous and the published one
 
     def experiment(self, key: str) -> dict:
         return next(e for e in self.plan["experiments"] if e["key"] == key)
@@ -44,7 +45,7 @@ class Inputs:
 
     def figure(self, name: str) -> str:
         if name not in self.figures:
-            raise KeyError(f"figure {name!r} is not in the figure registry (workflow.results.figures)")
+            raise KeyError(f"figure {name!r} is not in the figure registry (cnnlib.results.figures)")
         return self.figures[name]
 
     def row_id(self, row: dict) -> str:

@@ -10,7 +10,7 @@ from report import claims as C
 from report import numbers as N
 from report import reproduction as P
 from report.sections.common import ACC, Inputs, failures, mean_std, runs_of, table
-from workflow.results import DISPLAY_WINDOW
+from cnnlib.results import DISPLAY_WINDOW
 
 LOSS = N.DIGITS["loss"]
 

@@ -23,13 +23,11 @@ from workflow.experiments import (
     plan,
     run_priorities,
     run_settings,
-    seed_groups,
     shared_runs,
 )
 from workflow.jobs import prepare_jobs
 from workflow.provenance import command_line, git_state
-from workflow.results import CONV1, RUN_FILES, Layout, figures
-from report.sections.common import setting_name
+from cnnlib.results import RUN_FILES, Layout, figures
 from workflow.scheduling import limit_training_cpus
 
 REPO = Path(workflow.basedir)
@@ -73,9 +71,12 @@ MNIST_MANIFEST = DATA.manifest
 FIGURES = figures(EXPERIMENTS, PLAN.ablation, PLAN.visual is not None)
 
 
-def script_hash(script):
-    """Hash of what a job script runs (docstrings and comments aside): a param that reruns the rule."""
-    return code_hash([REPO / "workflow" / "scripts" / script], REPO)
+def script_hash(script, *more):
+    """Hash of what a job script runs (docstrings and comments aside): a param that reruns the
+    rule. ``more``: files it runs without importing them by name (glob patterns)."""
+    files = [REPO / "workflow" / "scripts" / script]
+    files += [p for pattern in more for p in sorted(REPO.glob(pattern))]
+    return code_hash(files, REPO)
 
 
 def planned_settings(key):
@@ -165,23 +166,6 @@ def experiment_params(wildcards):
 ALL_RUNS = sorted(PLAN.runs())
 
 
-def seeds_groups(wildcards):
-    """What an experiment's seeds figure shows, group by group (workflow.experiments.seed_groups)."""
-    return seed_groups(PLAN, wildcards.experiment)
-
-
-def seeds_tables(wildcards):
-    """The run tables the seeds figure reads: the experiment's, and for the ablation those of
-    the experiments it re-runs."""
-    return list(
-        dict.fromkeys(R.run_table(g["experiment"]) for g in seeds_groups(wildcards))
-    )
-
-
-def figures_of(kind):
-    return "|".join(n for n, f in FIGURES.items() if f.kind == kind) or "^$"
-
-
 def all_figures():
     """{figure name: path} of every figure in the report."""
     return {name: R.figure(name) for name in FIGURES}
@@ -217,53 +201,42 @@ MODEL_RUNS = model_runs(PLAN)
 DYNAMIC_RUNS = dynamic_runs(PLAN)
 
 
-def axis_value(value):
-    """A sweep value as a number on a figure's axis (a one-number list, a layer width, too)."""
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    return (
-        value
-        if isinstance(value, (int, float)) and not isinstance(value, bool)
-        else None
-    )
+def related_experiments(experiment):
+    """The experiment and every experiment whose runs its figure draws: runs of another
+    experiment at another value of its swept setting (free points), the runs an ablation
+    re-runs."""
+    e = next(x for x in PLAN_DESCRIPTION["experiments"] if x["key"] == experiment)
+    others = [p["experiment"] for p in e["free_points"]]
+    others += [v["origin"][0] for v in e["variants"] if v["origin"]]
+    return list(dict.fromkeys([experiment, *others]))
 
 
-def figure_spec(wildcards):
-    """What an experiment's figure shows besides its runs (report.plots.plot_experiment)."""
+def figure_inputs(wildcards):
+    """What a figure reads: the inputs its registry entry names (cnnlib.results.FIGURE_INPUTS)."""
+    f = FIGURES[wildcards.figure]
+    paths = {
+        "curves": lambda: R.curves(f.experiment),
+        "summary": lambda: R.summary(f.experiment),
+        "run_tables": lambda: [
+            R.run_table(e) for e in related_experiments(f.experiment)
+        ],
+        "visual": lambda: R.visual,
+    }
+    return {name: paths[name]() for name in f.inputs}
+
+
+def figure_subject(wildcards):
+    """What a figure shows besides its inputs (report.plots.draw): its experiment as the plan
+    describes it, the protocol readings, the 2018 values of its variants."""
+    f = FIGURES[wildcards.figure]
     e = next(
-        x for x in PLAN_DESCRIPTION["experiments"] if x["key"] == wildcards.experiment
-    )
-    variants = [
-        {"name": v["name"], "label": v["label"], "value": axis_value(v["value"])}
-        for v in e["variants"]
-    ]
-    axis = (
-        {"key": e["sweep_key"], "label": setting_name(e["sweep_key"])}
-        if e["sweep_key"] and any(v["value"] is not None for v in variants)
-        else None
+        (x for x in PLAN_DESCRIPTION["experiments"] if x["key"] == f.experiment), None
     )
     return {
-        "title": e["title"],
-        "experiment": e["key"],
-        "variants": variants,
-        "axis": axis,
-        "free_points": e["free_points"],
-        "reference": REFERENCE_VALUES.get(e["key"], {}),
-        "reference_label": "2018 report",
+        "experiment": e,
+        "readings": PLAN_DESCRIPTION["readings"],
+        "reference": REFERENCE_VALUES.get(f.experiment, {}),
     }
-
-
-def figure_runs(wildcards):
-    """The run tables an experiment's figure reads: its own, and those of its free points."""
-    e = next(
-        x for x in PLAN_DESCRIPTION["experiments"] if x["key"] == wildcards.experiment
-    )
-    return list(
-        dict.fromkeys(
-            [R.run_table(e["key"])]
-            + [R.run_table(p["experiment"]) for p in e["free_points"]]
-        )
-    )
 
 
 def _reference_values():

@@ -1,6 +1,7 @@
 """The report: figures (plotting apart from training), the context the templates print,
-the rendered LaTeX and Markdown, and the PDF. Figure names come from the registry
-(workflow.results.figures, FIGURES in common.smk): exactly those are made and printed.
+the rendered LaTeX and Markdown, and the PDF. Figures come from the registry
+(cnnlib.results.figures, FIGURES in common.smk): exactly those are made and printed, each by
+one rule from the inputs the registry names.
 """
 
 CAPTION = "../../report/captions/figure.rst"
@@ -9,65 +10,26 @@ TEMPLATES = sorted(
 )
 
 
-# one figure per experiment: the accuracy of every run against its setting, and training
-rule figure_experiment:
+# every figure of the registry (cnnlib.results.figures), from the inputs it names
+rule figure:
     input:
-        curves=R.curves("{experiment}"),
-        runs=figure_runs,
+        unpack(figure_inputs),
     output:
-        report(R.figure("{experiment}"), caption=CAPTION, category="Experiments"),
+        report(R.figure("{figure}"), caption=CAPTION, category="Experiments"),
     log:
-        R.log("report/figure_{experiment}.log"),
+        R.log("report/figure_{figure}.log"),
     wildcard_constraints:
-        experiment=figures_of("experiment"),
+        figure="|".join(FIGURES),
     priority: FOLLOW_UP
     conda:
         "../envs/report.yaml"
     params:
-        spec=figure_spec,
+        kind=lambda w: FIGURES[w.figure].kind,
+        subject=figure_subject,
         style=config["plots"],
-        code=script_hash("plot_experiment.py"),
+        code=script_hash("figure.py"),
     script:
-        "../scripts/plot_experiment.py"
-
-
-# the protocol ablation: every run under each reading beside the runs it re-runs
-rule figure_ablation:
-    input:
-        runs=seeds_tables,
-    output:
-        report(R.figure("{experiment}"), caption=CAPTION, category="Experiments"),
-    log:
-        R.log("report/figure_{experiment}.log"),
-    wildcard_constraints:
-        experiment=figures_of("ablation"),
-    priority: FOLLOW_UP
-    conda:
-        "../envs/report.yaml"
-    params:
-        title=lambda w: EXPERIMENTS[w.experiment].title,
-        groups=seeds_groups,
-        style=config["plots"],
-        code=script_hash("plot_seeds.py"),
-    script:
-        "../scripts/plot_seeds.py"
-
-
-rule figure_conv1:
-    input:
-        R.visual,
-    output:
-        report(R.figure(CONV1), caption=CAPTION, category="Experiments"),
-    log:
-        R.log("report/figure_conv1.log"),
-    priority: FOLLOW_UP
-    conda:
-        "../envs/report.yaml"
-    params:
-        style=config["plots"],
-        code=script_hash("plot_conv1.py"),
-    script:
-        "../scripts/plot_conv1.py"
+        "../scripts/figure.py"
 
 
 rule build_info:
@@ -122,7 +84,8 @@ rule report_context:
             "provenance": PROVENANCE,
             "data": DATA.describe(),
         },
-        code=script_hash("report_context.py"),
+        # every builder of report/sections: report.context finds the sections it does not name
+        code=script_hash("report_context.py", "report/sections/*.py"),
     script:
         "../scripts/report_context.py"
 

@@ -4,7 +4,7 @@ by (experiment, variant, seed) so that the order of experiments in a config chan
 import csv
 
 from cnnlib.io import write_csv
-from workflow.results import RUNS_COLUMNS
+from cnnlib.results import RUNS_COLUMNS
 
 with open(snakemake.log[0], "w") as log:
     rows = []

@@ -7,7 +7,7 @@ from cnnlib.io import write_csv
 from report.claims import requests
 from report.inference import architecture_requests, comparisons
 from report.reproduction import load_reference
-from workflow.results import COMPARISON_COLUMNS
+from cnnlib.results import COMPARISON_COLUMNS
 
 plan = snakemake.params.plan
 with open(snakemake.log[0], "w") as log:

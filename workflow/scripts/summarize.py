@@ -6,7 +6,7 @@ import sys
 
 from cnnlib.io import write_csv
 from cnnlib.runfiles import RunFileError, check_run, read_history
-from workflow.results import CURVE_COLUMNS, RUNS_COLUMNS, SUMMARY_COLUMNS
+from cnnlib.results import CURVE_COLUMNS, RUNS_COLUMNS, SUMMARY_COLUMNS
 from workflow.summary import curve_rows, run_quantities, run_row, summary_rows
 
 params = snakemake.params.experiment

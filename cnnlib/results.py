@@ -1,6 +1,8 @@
 """The results contract: every file the workflow writes, its columns, and the figures.
 
-One definition, imported by the rules, the job scripts, the report code and the tests.
+One definition, imported by the rules, the job scripts, the report code and the tests. It
+lives in cnnlib, below both the workflow (``workflow/``) and the report (``report/``), which
+read what it defines: the report never imports the workflow.
 Everything lives under one results folder (``Layout.root``): ``results`` for the default
 profile, another folder for other profiles (config key ``results``), so that two profiles
 never write into each other's files.
@@ -303,15 +305,27 @@ PRINTED_WIDTH = {
 
 @dataclass(frozen=True)
 class Figure:
-    """One figure of the report: its name (the key templates use and its file's stem), kind and
-    subject. Kinds: ``experiment`` (an experiment's one figure: accuracy of every run against
-    its setting, test accuracy, training loss and learning rate over training), ``ablation``
-    (the protocol ablation: the final accuracy of every run per reading), ``conv1`` (the
-    first conv layer of a trained run)."""
+    """One figure of the report: its name (the key templates use and its file's stem), kind,
+    subject and inputs. Kinds (each a plot of ``report.plots.PLOTS``): ``experiment`` (an
+    experiment's one figure: accuracy of every run against its setting, test accuracy,
+    training loss and learning rate over training), ``ablation`` (the protocol ablation: the
+    final accuracy of every run per reading), ``conv1`` (the first conv layer of a trained
+    run). ``inputs``: what the figure reads, by name (:data:`FIGURE_INPUTS`); one rule draws
+    every figure from them, so a new kind is this registry, its plot and its place in the
+    report's outline."""
 
     name: str
     kind: str
     experiment: str | None = None
+    inputs: tuple[str, ...] = ()
+
+
+#: What a figure may read: ``curves`` and ``summary`` of its experiment, ``run_tables`` of its
+#: experiment and of every experiment it draws runs from (other experiments' runs at another
+#: value of its swept setting; the runs an ablation re-runs), ``visual`` (the conv1 maps).
+FIGURE_INPUTS = ("curves", "summary", "run_tables", "visual")
+#: The inputs of each kind of figure.
+FIGURE_KINDS = {"experiment": ("curves", "run_tables"), "ablation": ("run_tables",), "conv1": ("visual",)}
 
 
 #: The conv1 figure's name: no experiment can take it (experiment names have no hyphen).
@@ -322,7 +336,10 @@ def figures(experiments, ablation: str | None = None, visual: bool = False) -> d
     """Every figure of the report, by name: one per experiment (the ablation's of its own
     kind), and the conv1 figure when the study shows a run's first conv layer. The registry:
     the rules make exactly these and the report prints exactly these."""
-    out = {e: Figure(e, "ablation" if e == ablation else "experiment", e) for e in experiments}
+    out = {}
+    for e in experiments:
+        kind = "ablation" if e == ablation else "experiment"
+        out[e] = Figure(e, kind, e, FIGURE_KINDS[kind])
     if visual:
-        out[CONV1] = Figure(CONV1, "conv1")
+        out[CONV1] = Figure(CONV1, "conv1", None, FIGURE_KINDS["conv1"])
     return out
