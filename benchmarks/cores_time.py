@@ -2,7 +2,8 @@
 
 Runs the quick profile twice from a clean results folder in a temporary copy of this
 repository, with ``--cores 2`` and with ``--cores 4`` (on a 2-core machine the second runs
-four training jobs on two cores), and compares what the report prints per variant: CPU
+the summaries and figures beside two training jobs: the workflow's ``training_cpus`` limit
+keeps training to the machine's CPUs), and compares what the report prints per variant: CPU
 seconds per epoch (process CPU time of training), and for contrast the wall-clock seconds
 per epoch.
 
@@ -73,7 +74,8 @@ def main() -> int:
         configs = [str((REPO / args.configfile).resolve())]
         if args.iterations:
             # enough training images for that many batches of the profile's batch size (100)
-            (work / "iterations.yaml").write_text(f"defaults: {{iterations_per_epoch: {args.iterations}, "
+            # images per epoch, as the quick profile sets them (a run may not set both)
+            (work / "iterations.yaml").write_text(f"defaults: {{images_per_epoch: {100 * args.iterations}, "
                                                   f"data: {{train_limit: {100 * args.iterations}}}}}\n")
             configs.append(str(work / "iterations.yaml"))
         two = run(work, 2, args.mnist, configs, Path(args.results))

@@ -135,6 +135,14 @@ COMPARISON_COLUMNS = ["experiment", "variant_a", "variant_b", "quantity", "popul
                       "min_detectable", "decidable", "claim"]
 CLAIMS = ("a_better", "b_better", "equivalent", "inconclusive")
 
+
+def claim_words(row: dict, claim: str) -> str:
+    """A comparisons row's claim in words: ``lr-0.05 better``, ``equivalent``, ``inconclusive``;
+    for an experiment's question (no B) ``depends on the setting`` or ``no evidence``."""
+    if not row.get("variant_b"):
+        return "depends on the setting" if claim == "a_better" else "no evidence"
+    return {"a_better": f"{row['variant_a']} better", "b_better": f"{row['variant_b']} better"}.get(claim, claim)
+
 GRADCHECK_COLUMNS = ["layer", "settings", "gradient", "relative_error", "tolerance", "passed"]
 STABILITY_COLUMNS = ["logit_scale", "loss", "loss_finite", "gradient_finite", "naive_loss", "naive_finite"]
 VISUAL_ARRAYS = ("images", "labels", "indices", "conv1", "relu1", "weight", "bias")

@@ -373,7 +373,7 @@ def test_conclusions_flip_matched_in_either_order(sim):
     assert c["regression"] and not c["retrained"]
     text = markdown(c, "a", "b")
     assert text.startswith("**Results moved:** 2 conclusions changed; 30 of 30 shared runs bit for bit identical.")
-    assert "| learning_rate | lr-0.01 | baseline | test_accuracy (learned) | inconclusive | **a_better** |" in text
+    assert "| learning_rate | lr-0.01 | baseline | test_accuracy (learned) | inconclusive | **lr-0.01 better** |" in text
     # a row turned round whose claim really flipped: the old claim is shown in the new orientation
     flipped = compare(old, resealed({**new, "comparisons": [row("lr-0.01", "lr-0.05", "a_better")]}))
     [f] = flipped["conclusions"]

@@ -533,3 +533,20 @@ def test_the_report_never_imports_the_workflow():
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             offenders += [f"{path.relative_to(REPO)}: {n}" for n in names if n.split(".")[0] == "workflow"]
     assert offenders == []
+
+
+def test_what_changed_names_verdicts_in_words_and_skips_an_unrelated_published_build():
+    """A verdict that changed reads "lr-0.01 better then, inconclusive now", never the CSV's
+    a_better; a published build none of whose runs shares this build's settings (a quick
+    build against the full one) is named as not compared, and page 1 stays silent about it."""
+    from report.sections import changes
+
+    flip = {"experiment": "learning_rate", "variant_a": "lr-0.01", "variant_b": "baseline",
+            "quantity": "test_accuracy", "old_claim": "a_better", "new_claim": "inconclusive"}
+    question = {**flip, "variant_a": "lr-0.05", "variant_b": "", "old_claim": "a_better", "new_claim": "inconclusive"}
+    assert changes._conclusions({"conclusions": [flip, question]}) == [
+        "learning_rate (lr-0.01 against baseline, accuracy): lr-0.01 better then, inconclusive now.",
+        "learning_rate (does the accuracy depend on the setting): depends on the setting then, no evidence now."]
+    skipped = changes.build({"published": {"path": "report/published_build.json", "unrelated": "no shared settings"}})
+    assert skipped["published"] == {
+        "text": "Not compared with the published build (report/published_build.json): no shared settings.", "short": ""}

@@ -201,7 +201,18 @@ def test_end_to_end_then_cached_then_targeted_reruns(repo_copy, mnist_dir, tmp_p
     header = rows[0].split(",")
     diverged = next(dict(zip(header, r.split(","))) for r in rows if r.startswith("learning_rate,lr-1000,"))
     assert diverged["diverged"] == str(seeds) and diverged["completed"] == "0"
-    assert f"lr-1000 {seeds} of {seeds} (seeds 0, 1, {seeds} diverged)" in (repo_copy / QUICK / "report.md").read_text()
+    md = (repo_copy / QUICK / "report.md").read_text().replace("\\_", "_")
+    assert f"lr-1000 {seeds} of {seeds} (seeds 0, 1, {seeds} diverged)" in md
+    # every build leaves a record; the report says what changed since the one before
+    from workflow.builds import read_record, record_files
+
+    records = record_files(repo_copy / QUICK / "builds")
+    assert len(records) >= 2 and read_record(records[-1])["runs"]
+    changed = md.split("**What changed.**")[1].split("**Gradient check")[0]
+    assert f"new: learning_rate/lr-1000." in changed and "learning_rate/lr-0.05" not in changed
+    assert "_better" not in changed and "commit unknown" not in changed  # verdicts in words; no git here
+    # the published build is of the full scale: no run of this quick build shares its settings
+    assert "Not compared with the published build (report/published_build.json): none of its" in changed
 
     # code reruns what runs it, by meaning: a docstring or comment edit reruns nothing, a
     # statement changed in cnnlib retrains everything, one in the PDF builder rebuilds the PDF

@@ -55,6 +55,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from cnnlib.config import training_identity
+from cnnlib.results import claim_words
 from cnnlib.io import atomic_write_text, json_safe
 from cnnlib.runfiles import RUN_FILES, RunFileError, check_metrics, checksum, read_json_strict
 
@@ -577,7 +578,8 @@ def compare(old: dict, new: dict, delta: float = DELTA) -> dict:
     Returns ``{delta, counts, retrained, removed, variants, conclusions, conclusions_added,
     conclusions_removed, code, data_changed, machine, regression}``:
 
-    * ``counts``: runs old, new, shared, identical (same files), differ, retrained, new, removed;
+    * ``counts``: runs old, new, shared, same_settings (shared runs trained with the same
+      settings and data), identical (same files), differ, retrained, new, removed;
     * ``retrained``: ``[{experiment, variant, seeds, reason}]`` (reason ``new`` for runs only
       in ``new``); ``removed``: ``[{experiment, variant, seeds}]``;
     * ``variants``: ``[{experiment, variant, n, seeds, identical_runs, mean_old, mean_new,
@@ -599,7 +601,8 @@ def compare(old: dict, new: dict, delta: float = DELTA) -> dict:
                      if TRAINING_STAGE in code_old and TRAINING_STAGE in code_new else None)
 
     retrained, gone = [], []
-    counts = dict.fromkeys(("old", "new", "shared", "identical", "differ", "retrained", "new_runs", "removed"), 0)
+    counts = dict.fromkeys(("old", "new", "shared", "same_settings", "identical", "differ", "retrained", "new_runs",
+                            "removed"), 0)
     counts["old"], counts["new"] = len(runs_old), len(runs_new)
     pairs: dict[tuple[str, str], list] = {}
     touched: set[tuple[str, str]] = set()
@@ -610,6 +613,7 @@ def compare(old: dict, new: dict, delta: float = DELTA) -> dict:
             counts["new_runs"] += 1
             continue
         counts["shared"] += 1
+        counts["same_settings"] += o["identity"] == n["identity"]
         same_files = o["files"] == n["files"]
         counts["identical" if same_files else "differ"] += 1
         pairs.setdefault(key[:2], []).append((key[2], accuracy(o), accuracy(n), same_files))
@@ -701,6 +705,13 @@ def _who(groups, limit=6) -> str:
     return "; ".join(f"`{g['experiment']}/{g['variant']}` {_seeds(g['seeds'])}" for g in groups)
 
 
+def short_commit(provenance: dict) -> str | None:
+    """A record's commit, 10 characters, or None when the build was not made from a git
+    checkout."""
+    commit = str((provenance or {}).get("commit") or "")
+    return commit[:10] if len(commit) == 40 and all(c in "0123456789abcdef" for c in commit) else None
+
+
 def _cell(text: str) -> str:
     return str(text).replace("|", "\\|")
 
@@ -760,7 +771,7 @@ def markdown(comparison: dict, old_label: str, new_label: str) -> str:
                   if r["new_ci_low"] is not None and r["new_ci_high"] is not None else "")
             b = _cell(r["variant_b"]) or "\u2014"
             out.append(f"| {_cell(r['experiment'])} | {_cell(r['variant_a'])} | {b} | "
-                       f"{_cell(q)} | {r['old_claim']} | **{r['new_claim']}** | "
+                       f"{_cell(q)} | {_cell(claim_words(r, r['old_claim']))} | **{_cell(claim_words(r, r['new_claim']))}** | "
                        f"{_fixed(r['new_difference'], sign=True)}{ci} |")
     for key, word in (("conclusions_added", "new"), ("conclusions_removed", "old")):
         rows = c[key]

@@ -6,8 +6,10 @@ inside +-delta), changed, or inconclusive."""
 
 from __future__ import annotations
 
+from cnnlib.results import claim_words
 from report import numbers as N
 from report.sections.common import listing, table
+from report.sections.comparisons import SHORT
 
 ACC = N.DIGITS["accuracy"]
 
@@ -36,9 +38,15 @@ def _retrained(cmp: dict) -> list[str]:
 
 
 def _conclusions(cmp: dict) -> list[str]:
-    return [f"{c['experiment']}: {c['variant_a']}" + (f" against {c['variant_b']}" if c["variant_b"] else "")
-            + f" ({c['quantity']}): {c['old_claim']} then, {c['new_claim']} now."
-            for c in cmp["conclusions"]]
+    """Each comparison whose verdict changed, in words (``cnnlib.results.claim_words``)."""
+    out = []
+    for c in cmp["conclusions"]:
+        what = SHORT.get(c["quantity"], c["quantity"])
+        subject = (f"{c['variant_a']} against {c['variant_b']}, {what}" if c["variant_b"]
+                   else f"does the {what} depend on the setting")
+        out.append(f"{c['experiment']} ({subject}): {claim_words(c, c['old_claim'])} then, "
+                   f"{claim_words(c, c['new_claim'])} now.")
+    return out
 
 
 def since_previous(cmp: dict | None) -> dict | None:
@@ -47,7 +55,7 @@ def since_previous(cmp: dict | None) -> dict | None:
     if cmp is None:
         return None
     c = cmp["counts"]
-    label = f"the build of {cmp['label']} UTC" + (f", commit {cmp['commit']}" if cmp.get("commit") else "")
+    label = f"the build of {cmp['label']} UTC" + (f" (commit {cmp['commit']})" if cmp.get("commit") else "")
     quiet = not (cmp["retrained"] or cmp["removed"] or cmp["conclusions"] or cmp["variants"])
     if quiet:
         head = f"Since {label}: no change; all {c['new']} runs are bit for bit the same."
@@ -66,6 +74,8 @@ def against_published(cmp: dict | None) -> dict | None:
     variants equivalent, changed - and whether a difference is bitwise only or beyond delta."""
     if cmp is None:
         return None
+    if cmp.get("unrelated"):
+        return {"text": f"Not compared with the published build ({cmp['path']}): {cmp['unrelated']}.", "short": ""}
     c, delta = cmp["counts"], N.fixed(cmp["delta"], 3)
     head = (f"Against the published build ({cmp['path']}, {cmp['label']}"
             + (f", commit {cmp['commit']}" if cmp.get("commit") else "") + f"): {c['identical']} of {c['shared']} "

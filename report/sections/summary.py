@@ -86,15 +86,15 @@ def method(inp: Inputs) -> list[str]:
     n = len(inp.plan["seeds"])
     delta = inp.plan.get("delta", I.DELTA)
     return [
-        f"Every variant was trained with the same {N.plural(n, 'seed')}, and every run counts - a run that "
-        "failed to learn with the accuracy it reached.",
+        f"Every variant was trained with the same {N.plural(n, 'seed')}, and every run counts: a run that "
+        "failed to learn counts with the accuracy it reached.",
         "For each experiment we first test whether the accuracy depends on its setting at all; only if it does, "
         "is a variant called better or worse than the experiment's reference.",
         "A difference is called real when chance alone would produce it less than 5% of the time, allowing for "
         "the number of comparisons made in the experiment.",
         f"Two variants are called equivalent when their difference is, with 95% confidence, less than "
         f"{N.fixed(100 * delta, 1)} percentage points; otherwise, without a real difference, the result is "
-        "inconclusive - not the same as no difference.",
+        "inconclusive, which is not the same as no difference.",
         "Appendix B lists every comparison with its test, its interval and the smallest difference this design "
         "could have found.",
     ]
@@ -132,7 +132,7 @@ def build(inp: Inputs, reproduction: dict | None, changes: dict | None = None) -
     changes = changes or {}
     if changes.get("previous"):
         scale += " " + changes["previous"]["head"].rstrip(".") + " (Appendix C)."
-    if changes.get("published"):
+    if (changes.get("published") or {}).get("short"):
         scale += " " + changes["published"]["short"]
     return {
         "answers": [{"title": e["title"], "text": answer_line(inp, e) + "."} for e in experiments],

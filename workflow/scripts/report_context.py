@@ -10,7 +10,7 @@ from cnnlib.runfiles import check_run
 from report.context import build_context, results_date
 from report.readers import read_comparisons
 from report.reproduction import load_reference
-from workflow.builds import RecordError, builds_dir, compare, latest, read_record, this_build
+from workflow.builds import RecordError, builds_dir, compare, latest, read_record, short_commit, this_build
 
 
 def read_csv(path):
@@ -52,11 +52,22 @@ with open(snakemake.log[0], "w") as log:
     if previous is not None:
         old = read_record(previous)
         builds["previous"] = {**compare(old, current, delta), "label": old["created_utc"][:16].replace("T", " "),
-                              "commit": str(old["provenance"].get("commit", ""))[:10]}
+                              "commit": short_commit(old["provenance"])}
     if inp.published:
-        old = read_record(inp.published[0])
-        builds["published"] = {**compare(old, current, delta), "label": old["created_utc"][:10],
-                               "commit": str(old["provenance"].get("commit", ""))[:10], "path": inp.published[0]}
+        path = inp.published[0]
+        try:
+            old = read_record(path)
+        except RecordError as exc:  # named in the report; the build goes on
+            print(f"not compared with the published build: {exc}", file=log)
+            builds["published"] = {"unrelated": f"it cannot be read ({exc})", "path": path}
+        else:
+            cmp = compare(old, current, delta)
+            builds["published"] = {**cmp, "label": old["created_utc"][:10], "commit": short_commit(old["provenance"]),
+                                   "path": path}
+            if not cmp["counts"]["same_settings"]:  # another study or scale: every difference would be the settings'
+                builds["published"] = {"path": path, "unrelated": (
+                    f"none of its {cmp['counts']['old']} runs was trained with the settings and data of a run "
+                    "of this build (another study, or another scale such as config/quick.yaml)")}
     context = build_context(
         plan=plan,
         summaries=summaries,
