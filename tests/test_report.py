@@ -299,6 +299,9 @@ def test_appendix_c_has_a_row_per_variant_with_every_seed_in_order():
                              ["e", "b", "0 3", "2 completed (2 copied)", "0.5000 0.6000", "4.0–4.0"],
                              ["e", "c", "0–1", "2 completed (1 copied, 1 continued)", "0.7000 0.8000", "5.0–10.0"]]
     assert len(table["head"]) == len(table["align"]) == 6
+    # in the plan's order, as the sections print the variants (runs.csv sorts by name)
+    plan = {"experiments": [{"key": "e", "variants": [{"name": "c"}, {"name": "a"}]}]}
+    assert [row[1] for row in run_table(runs, plan)["rows"]] == ["c", "a", "b"]
 
 
 def test_compute_time_counts_each_trained_epoch_once():
@@ -490,6 +493,8 @@ def test_a_study_of_ones_own_gets_a_section_per_experiment_and_no_2018_text(figu
     # the networks the report compares are the study's: three MLPs, no CNN
     networks = md.split("## 2 The networks")[1].split("\n## ")[0]
     assert networks.count("mlp, as run") == 3 and "reference_cnn" not in networks
+    # no conv layer in any of them: no convolution formulas
+    assert "Convolution" not in networks and "cross-correlation" not in tex
     # the settings in which the variants differ are a column of the experiment's table
     width = md.split("### 1.1 Width")[1].split("###")[0]
     assert "| Variant | hidden layers |" in width and "| hidden-16 | 16 |" in width
@@ -550,3 +555,18 @@ def test_what_changed_names_verdicts_in_words_and_skips_an_unrelated_published_b
     skipped = changes.build({"published": {"path": "report/published_build.json", "unrelated": "no shared settings"}})
     assert skipped["published"] == {
         "text": "Not compared with the published build (report/published_build.json): no shared settings.", "short": ""}
+
+
+def test_a_detectable_difference_beyond_the_accuracy_scale_is_said_in_words(figures, tmp_path):
+    """The schedules example, one run of 3 failing: the design "finds differences of 2.3409
+    or more", a number no accuracy difference can reach. The sentence says instead that a
+    difference of any size could go unseen, on page 1 and in the experiment's findings."""
+    data = synthetic.results(tmp_path)
+    for r in data["comparisons"]:
+        if r["experiment"] == "momentum" and r["family"] == "momentum" and r["variant_b"]:
+            r.update(min_detectable=2.3409, claim="inconclusive")
+    _, md = render_both(context(figures, tmp_path, data=data))
+    line = next(line for line in md.splitlines() if line.startswith("- **Momentum:**"))
+    assert "no effect shown" in line and "a difference of any size could go unseen" in line, line
+    assert "2.3409" not in md.split("## B ")[0].split("# B ")[0]
+    assert "would miss a difference of any size" in md

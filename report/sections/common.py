@@ -126,6 +126,16 @@ def mean_std(rows: list[dict], quantity: str, digits: int, learned_only: bool = 
     return N.pm(m.mean, m.std, digits)
 
 
+def detectable(mdd: float | None) -> str | None:
+    """The smallest accuracy difference a design finds with 80% power (``min_detectable``),
+    printed; None when there is none, or when it is 1 or more: then no difference in accuracy,
+    however large, would be found reliably, and the sentence says so instead of printing a
+    number beyond the scale."""
+    if mdd is None:
+        return None
+    return N.fixed(mdd, N.DIGITS["accuracy"]) if mdd < 1 else None
+
+
 def listing(names: list[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
     names = list(names)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from report import inference as I
 from report import numbers as N
-from report.sections.common import (ACC, SEC, Inputs, failures, listing, runs_of, setting_name, setting_text,
-                                    table, value_text, variant_numbers)
+from report.sections.common import (ACC, SEC, Inputs, detectable, failures, listing, runs_of, setting_name,
+                                    setting_text, table, value_text, variant_numbers)
 
 TEST_NAMES = {"friedman": "Friedman's test", "kruskal": "the Kruskal-Wallis test", "paired_t": "the paired t-test",
               "permutation": "the permutation test", "page_trend": "Page's trend test", "fisher": "Fisher's test"}
@@ -160,7 +160,8 @@ def against_reference(inp: Inputs, e: dict) -> str | None:
         gated = q["claim"] != "a_better"
         mdd = max((r["min_detectable"] for r in groups["inconclusive"] if r["min_detectable"] is not None), default=None)
         tail = (" (the experiment's own test found no effect)" if gated else "") + (
-            f"; this design finds differences of {N.fixed(mdd, ACC)} or more (80% power)" if mdd else "")
+            "" if not mdd else f"; this design finds differences of {detectable(mdd)} or more (80% power)"
+            if detectable(mdd) else "; with this spread, this design would miss a difference of any size")
         parts.append("inconclusive: " + listing([r["variant_a"] for r in groups["inconclusive"]]) + tail)
     ids = ", ".join(inp.row_id(r) for r in mine)
     return f"Against {ref} ({why}; differences A − {ref} with 95% CI, {ids}): " + "; ".join(parts) + "."

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnlib.layers import Conv2D
 from cnnlib.train import build_model
 from report.sections.common import Inputs, table
 
@@ -82,15 +83,16 @@ def gradient_sentence(gradcheck: list[dict]) -> str:
 def build(inp: Inputs) -> dict:
     """The section's context: ``networks`` (title, table), ``protocol`` (or None),
     ``gradients`` (a sentence), ``safeguards`` (the 2018 report's four problems, with the
-    reference)."""
-    networks = []
+    reference), ``convolution`` (a network has a conv layer: the report gives its formulas)."""
+    networks, convolution = [], False
     for metrics, (e, v, s) in zip(inp.models, inp.plan["model_runs"]):
         model_cfg = metrics["config"]["model"]
         shape = tuple(metrics["model"].get("input_shape") or (1, 28, 28))
         classes = metrics["model"].get("classes", 10)
         model = build_model(model_cfg, np.random.default_rng(0), shape, classes)
+        convolution = convolution or any(isinstance(layer, Conv2D) for layer in model.layers)
         networks.append({"title": f"{model_cfg['name']}, as run {e}/{v} (seed {s}) trained it; shapes per image.",
                          "table": table(["Layer", "Output shape", "Parameters"], layer_rows(model, shape),
                                         [0.55, "r", "r"], "small")})
     return {"networks": networks, "protocol": _protocol(inp), "gradients": gradient_sentence(inp.gradcheck),
-            "safeguards": bool(inp.reference)}
+            "safeguards": bool(inp.reference), "convolution": convolution}

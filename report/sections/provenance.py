@@ -51,14 +51,18 @@ def runs_line(runs: list[dict]) -> str:
     return text
 
 
-def run_table(runs: list[dict]) -> dict:
+def run_table(runs: list[dict], plan: dict | None = None) -> dict:
     """One row per variant (runs.csv has one per run) with its seeds, their statuses, every
-    seed's final test accuracy in seed order, and the range of the runs' times."""
+    seed's final test accuracy in seed order, and the range of the runs' times; variants in
+    the plan's order (its experiments and their variants, as the sections print them), the
+    others after them in runs.csv's order."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in runs:
         groups.setdefault((r["experiment"], r["variant"]), []).append(r)
+    order = [(e["key"], v["name"]) for e in (plan or {}).get("experiments", []) for v in e["variants"]]
+    rank = {k: i for i, k in enumerate(order)}
     rows = []
-    for (experiment, variant), rs in groups.items():
+    for (experiment, variant), rs in sorted(groups.items(), key=lambda g: rank.get(g[0], len(rank))):
         rs = sorted(rs, key=lambda r: int(r["seed"]))
         seeds = [int(r["seed"]) for r in rs]
         status = ", ".join(f"{n} {s}" for s, n in Counter(r["status"] for r in rs).items())
@@ -109,7 +113,7 @@ def build(inp: Inputs) -> dict:
                                   ["Results date", b["results_date"]], ["Runs", runs_line(inp.runs)],
                                   *data_rows(inp.plan)], ["l", 0.75], "small"),
         "command": b["command"],
-        "runs": run_table(inp.runs),
+        "runs": run_table(inp.runs, inp.plan),
         "gradcheck": table(["Layer", "Case", "Gradient", "Rel. error", "Passed"], checks, "lllrl", "footnote"),
         "stability": table(["Logit scale", "Loss", "Gradient finite", "Naive softmax loss"], stab, "rrrr", "small"),
     }

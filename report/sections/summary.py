@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from report import inference as I
 from report import numbers as N
-from report.sections.common import Inputs, failures, listing, runs_of, variant_numbers
+from report.sections.common import Inputs, detectable, failures, listing, runs_of, variant_numbers
 from report.sections.provenance import compute_minutes
 
 
@@ -42,7 +42,8 @@ def answer_line(inp: Inputs, e: dict) -> str:
     if not q["decidable"]:
         return f"cannot be decided with {N.plural(q['n_a'], 'run')} per variant"
     mdd = max((r["min_detectable"] for r in rows if r["min_detectable"] is not None), default=None)
-    tail = f" (differences under {N.fixed(mdd, 4)} could go unseen)" if mdd else ""
+    tail = ("" if not mdd else f" (differences under {detectable(mdd)} could go unseen)" if detectable(mdd)
+            else " (with this spread, a difference of any size could go unseen)")
     return f"no effect shown with {N.plural(q['n_a'], 'seed')}{tail}; highest mean {q['variant_a']}, {best['mean']}"
 
 
