@@ -240,6 +240,7 @@ def test_report_code_change_retrains_nothing(sim):
     new, _ = sim.build()
     c = compare(old, new)
     assert not c["retrained"] and c["code"] == {"render": ["report/render.py"]} and not c["regression"]
+    assert markdown(c, "a", "b").splitlines()[-1] == "Code changed, no result: render (report/render.py)"
 
 
 def test_planted_two_point_shift_is_flagged_and_exits_nonzero(sim, tmp_path):

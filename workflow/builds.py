@@ -727,7 +727,11 @@ def markdown(comparison: dict, old_label: str, new_label: str) -> str:
     nothing = not (c["retrained"] or c["removed"] or c["conclusions"] or c["conclusions_added"]
                    or c["conclusions_removed"]) and n["identical"] == n["shared"] == n["new"] == n["old"]
     if nothing:
-        return f"No change: all {n['new']} runs bit for bit identical.\n\n{labels}\n"
+        out = [f"No change: all {n['new']} runs bit for bit identical.", "", labels]
+        if c["code"]:  # code that changed no result: the report's text, a figure
+            out += ["", "Code changed, no result: " + "; ".join(f"{stage} ({', '.join(m)})"
+                                                            for stage, m in c["code"].items())]
+        return "\n".join(out) + "\n"
     changed_variants = [v for v in c["variants"] if v["verdict"] == "changed"]
     same = f"{n['identical']} of {n['shared']} shared runs bit for bit identical"
     if c["regression"]:
