@@ -250,7 +250,8 @@ def build_pdf(tex_file: str | os.PathLike, pdf_out: str | os.PathLike, source_da
                                text=True)
             if r.returncode != 0:
                 text = log.read_text(errors="replace") if log.exists() else r.stdout + r.stderr
-                raise LatexError(f"pdflatex failed on {tex_file.name}:\n{latex_errors(text)}")
+                details = latex_errors(text) or f"(it exited with status {r.returncode} and said nothing)"
+                raise LatexError(f"pdflatex failed on {tex_file.name}:\n{details}")
             return _aux_digest(build)
 
         digest = None

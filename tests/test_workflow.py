@@ -23,9 +23,12 @@ def repo_copy(tmp_path_factory):
     return dest
 
 
-def snakemake(repo, *args, mnist_dir=None, check=True, extra_config=()):
-    """Run snakemake on the quick profile (plus ``extra_config`` files, which override it)."""
+def snakemake(repo, *args, mnist_dir=None, check=True, extra_config=(), path_first=None):
+    """Run snakemake on the quick profile (plus ``extra_config`` files, which override it);
+    ``path_first``: a folder of programs found before the system's (a failing pdflatex)."""
     env = {**os.environ, "PYTHONPATH": str(repo)}  # the copy's cnnlib, not the installed one
+    if path_first:
+        env["PATH"] = f"{path_first}{os.pathsep}{env['PATH']}"
     configs = ["config/quick.yaml", *map(str, extra_config)]
     cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args, "--configfile", *configs]
     if mnist_dir:
@@ -102,16 +105,27 @@ def test_report_layout(quick_run):
     assert not problems, "\n".join(problems[:20])
 
 
-def test_a_failed_pdf_keeps_the_last_good_one_and_names_it(repo_copy, mnist_dir, quick_run):
+def test_a_failed_pdf_keeps_the_last_good_one_and_names_it(repo_copy, mnist_dir, quick_run, tmp_path):
     pdf, tex = quick_run / "report.pdf", quick_run / "report.tex"
     good, source = pdf.read_bytes(), tex.read_text()
     tex.write_text(source.replace("\\begin{document}", "\\begin{document}\\undefinedcommand", 1))
     r = snakemake(repo_copy, f"{QUICK}/report.pdf", mnist_dir=mnist_dir, check=False)
     out = r.stdout + r.stderr
     assert r.returncode != 0
-    assert f"{QUICK}/report.pdf was not built (the previous one is kept)" in out, out[-3000:]
+    assert f"{QUICK}/report.pdf was not built (the previous one is kept until a rebuild succeeds)" in out, out[-3000:]
     assert pdf.read_bytes() == good
-    tex.unlink()  # rendered again, and the PDF from it
+    # a new report.tex that pdflatex cannot build today (a broken TeX install), then can: the
+    # kept PDF is not taken for the new one (Snakemake puts it back newer than report.tex)
+    tex.write_text(source.replace("\\begin{document}", "\\begin{document}Kept-PDF probe.", 1))
+    broken = tmp_path / "bin"
+    broken.mkdir()
+    (broken / "pdflatex").write_text("#!/bin/sh\necho 'pdflatex: broken install' >&2\nexit 1\n")
+    (broken / "pdflatex").chmod(0o755)
+    r = snakemake(repo_copy, mnist_dir=mnist_dir, check=False, path_first=broken)
+    assert r.returncode != 0 and pdf.read_bytes() == good
+    snakemake(repo_copy, mnist_dir=mnist_dir)
+    assert "Kept-PDF probe." in subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    tex.write_text(source)  # as rendered: the PDF built from it is the first one, byte for byte
     snakemake(repo_copy, mnist_dir=mnist_dir)
     assert pdf.read_bytes() == good
 

@@ -4,6 +4,8 @@ the rendered LaTeX and Markdown, and the PDF. Figures come from the registry
 one rule from the inputs the registry names.
 """
 
+from workflow import keptpdf
+
 CAPTION = "../../report/captions/figure.rst"
 TEMPLATES = sorted(
     str(p.relative_to(REPO)) for p in (REPO / "report/templates").rglob("*.j2")
@@ -129,3 +131,8 @@ rule pdf:
         code=script_hash("pdf.py"),
     script:
         "../scripts/pdf.py"
+
+
+onerror:
+    # the PDF kept after a failed rebuild is rebuilt by the next run (workflow/keptpdf.py)
+    keptpdf.forget(workflow, R.pdf, R.tex)
