@@ -90,6 +90,7 @@ def build_context(*, plan, summaries, runs, comparisons: list, gradcheck, stabil
         "date": date[:10],
         "source_date_epoch": int(datetime.datetime.fromisoformat(date).timestamp()),
         "widths": {kind: f"{w:g}" for kind, w in PRINTED_WIDTH.items()},
+        "figures": dict(figures),  # every figure of the registry by name: a new one is printed by name
         "summary": summary.build(inp, appendix_a, what_changed),
         "experiments": experiments.build(inp),
         "visual": visual(inp),
