@@ -570,3 +570,21 @@ def test_a_detectable_difference_beyond_the_accuracy_scale_is_said_in_words(figu
     assert "no effect shown" in line and "a difference of any size could go unseen" in line, line
     assert "2.3409" not in md.split("## B ")[0].split("# B ")[0]
     assert "would miss a difference of any size" in md
+
+
+def test_what_changed_lists_only_the_variants_whose_runs_differ():
+    """A training-code change that retrains every run and changes no number (a refactor): the
+    headline says every run is bit for bit the same; the table does not list 25 identical rows."""
+    from report.sections import changes
+
+    def variant(name, verdict, diff):
+        return {"experiment": "e", "variant": name, "n": 5, "mean_old": 0.9, "mean_new": 0.9 + diff,
+                "difference": diff, "ci_low": diff, "ci_high": diff, "verdict": verdict}
+
+    counts = {"old": 10, "new": 10, "shared": 10, "identical": 5, "retrained": 10, "new_runs": 0, "removed": 0}
+    cmp = {"counts": counts, "delta": 0.005, "label": "2026-12-07 22:54", "commit": None, "conclusions": [],
+           "removed": [], "retrained": [{"experiment": "e", "variant": "a", "seeds": [0], "reason": "code changed"}],
+           "variants": [variant("a", "identical", 0.0), variant("b", "changed", 0.02)]}
+    table = changes.since_previous(cmp)["variants"]
+    assert [row[0] for row in table["rows"]] == ["e/b"]
+    assert changes.since_previous({**cmp, "variants": [variant("a", "identical", 0.0)]})["variants"] is None

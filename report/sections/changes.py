@@ -15,10 +15,12 @@ ACC = N.DIGITS["accuracy"]
 
 
 def _variants_table(cmp: dict) -> dict | None:
+    """The variants whose retrained runs differ from the old ones (a variant whose runs all came
+    out bit for bit the same is counted in the headline, not listed)."""
     rows = [[f"{v['experiment']}/{v['variant']}", str(v["n"]), N.fixed(v["mean_old"], ACC), N.fixed(v["mean_new"], ACC),
              N.fixed(v["difference"], ACC) + (f" {N.bracket(v['ci_low'], v['ci_high'], ACC)}"
                                               if v.get("ci_low") is not None else ""), v["verdict"]]
-            for v in cmp["variants"]]
+            for v in cmp["variants"] if v["verdict"] != "identical"]
     if not rows:
         return None
     return table(["Variant", "Seeds", "Old", "New", "New − old [95% CI]", "Verdict"], rows, "lrrrrl", "small")
