@@ -242,10 +242,6 @@ class Layout:
         return self._p("visual", "conv1_maps.npz")
 
     # --- the report
-    @property
-    def report_dir(self) -> str:
-        return self._p("report")
-
     def figure(self, name=None) -> str:
         return _fill(self._p("report", "figures", "{name}.png"), name=name)
 

@@ -399,6 +399,20 @@ def _ticks_apart(fig, axes) -> None:
                 t.set_rotation_mode("anchor")
 
 
+def _curve_panel(ax, series: dict, names: list[str], looks: dict, last: float, ylabel: str, title: str) -> None:
+    """Panels (c) and (d) of :func:`plot_experiment`: each variant's mean over its runs (with
+    its min-max band) against the epoch, on a log axis."""
+    for v in names:
+        if v in series and series[v].x.size:
+            _draw_mean(ax, series[v], looks[v].colour, v, linestyle=looks[v].linestyle, linewidth=1.0)
+    _log_y(ax)
+    ax.set_xlim(0, last)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, loc="left")
+    ax.grid(True, which="major", alpha=0.3)
+
+
 def plot_experiment(spec: dict, curves_csv, run_tables: dict, png, style: dict | None = None) -> dict:
     """An experiment's figure: 2 x 2 panels, printed at the text width (``PRINTED_WIDTH['experiment']``).
 
@@ -586,16 +600,7 @@ def plot_experiment(spec: dict, curves_csv, run_tables: dict, png, style: dict |
             a.grid(True, alpha=0.3)
 
         # (c): training loss, always log
-        ax_c = fig.add_subplot(grid[1, left])
-        for v in names:
-            if v in loss and loss[v].x.size:
-                _draw_mean(ax_c, loss[v], looks[v].colour, v, linestyle=looks[v].linestyle, linewidth=1.0)
-        _log_y(ax_c)
-        ax_c.set_xlim(0, last)
-        ax_c.set_xlabel("epoch")
-        ax_c.set_ylabel("training loss")
-        ax_c.set_title("(c) training loss", loc="left")
-        ax_c.grid(True, which="major", alpha=0.3)
+        _curve_panel(fig.add_subplot(grid[1, left]), loss, names, looks, last, "training loss", "(c) training loss")
 
         # the legend: the variants (above the panels), what the marks mean and notes
         variant_handles = [Line2D([], [], color=looks[v].colour, linestyle=looks[v].linestyle,
@@ -627,15 +632,7 @@ def plot_experiment(spec: dict, curves_csv, run_tables: dict, png, style: dict |
                                        title=spec["title"], title_fontsize="large", borderaxespad=0.2))]
         ax_d = fig.add_subplot(grid[1, b_at:])
         if schedule:  # (d): the learning rate
-            for v in names:
-                if v in lr and lr[v].x.size:
-                    _draw_mean(ax_d, lr[v], looks[v].colour, v, linestyle=looks[v].linestyle, linewidth=1.0)
-            _log_y(ax_d)
-            ax_d.set_xlim(0, last)
-            ax_d.set_xlabel("epoch")
-            ax_d.set_ylabel("learning rate")
-            ax_d.set_title("(d) learning rate", loc="left")
-            ax_d.grid(True, which="major", alpha=0.3)
+            _curve_panel(ax_d, lr, names, looks, last, "learning rate", "(d) learning rate")
             legends.append(_literal(fig.legend(
                 handles=mark_handles, loc="outside lower center", frameon=False, alignment="left",
                 ncols=_columns(mark_handles, 72 * st["width"] - 10, font),

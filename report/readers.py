@@ -91,16 +91,6 @@ def _columns_csv(body: str, header: list, columns: tuple) -> dict:
     return out
 
 
-def read_summary(path) -> list[dict]:
-    """Read a per-experiment summary CSV: list of row dicts (strings) in display order."""
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    for row in rows:
-        if not row.get("variant"):
-            raise ValueError(f"{path}: a row has no 'variant'")
-    return rows
-
-
 _COMPARISON_FLOATS = ("mean_a", "mean_b", "difference", "ci_low", "ci_high", "p_value", "p_holm",
                       "prob_improvement", "prob_improvement_low", "prob_improvement_high", "delta", "min_detectable")
 
@@ -131,19 +121,6 @@ def read_comparisons(path) -> list[dict]:
             raise ValueError(f"{path}, line {i}: {exc}") from None
         out.append(r)
     return out
-
-
-def int_cell(row: dict, key: str) -> int:
-    try:
-        return int(float(row.get(key) or 0))
-    except ValueError:
-        return 0
-
-
-def variants_in_order(curves: dict) -> list[str]:
-    """Variants in order of first appearance in the curves file."""
-    names, first = np.unique(curves["variant"], return_index=True)
-    return [str(v) for v in names[np.argsort(first)]]
 
 
 def select(curves: dict, variant: str, series: str) -> dict:

@@ -51,16 +51,24 @@ _MAX_ENUMERATION = 2 ** 20
 
 # --------------------------------------------------------------------------- helpers
 
-def _as_floats(values: Sequence[float], name: str = "values") -> np.ndarray:
-    """1-D float array; ValueError on None, NaN or inf (missing runs are the caller's job)."""
+def _refuse_missing(values, name: str) -> None:
     if any(v is None for v in values):
         raise ValueError(f"{name} contains None: separate missing/failed runs with split_failures first")
-    x = np.asarray(values, dtype=float)
-    if x.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D sequence of floats, got shape {x.shape}")
+
+
+def _refuse_nonfinite(x: np.ndarray, name: str) -> np.ndarray:
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} contains NaN or inf: separate missing/failed runs with split_failures first")
     return x
+
+
+def _as_floats(values: Sequence[float], name: str = "values") -> np.ndarray:
+    """1-D float array; ValueError on None, NaN or inf (missing runs are the caller's job)."""
+    _refuse_missing(values, name)
+    x = np.asarray(values, dtype=float)
+    if x.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D sequence of floats, got shape {x.shape}")
+    return _refuse_nonfinite(x, name)
 
 
 def _check_level(level: float) -> None:
@@ -90,13 +98,6 @@ def _scipy_stats():
 def _t_quantile(level: float, df: float) -> float:
     # scipy.stats.t.ppf(q, df) is scipy.special.stdtrit(df, q): the same number
     return float(special.stdtrit(df, 1.0 - (1.0 - level) / 2.0))
-
-
-def _float_or_none(v) -> float | None:
-    if v is None:
-        return None
-    v = float(v)
-    return v if math.isfinite(v) else None
 
 
 # --------------------------------------------------------------------------- one variant
@@ -700,16 +701,13 @@ def _as_table(table: Sequence[Sequence[float]], name: str = "table") -> np.ndarr
         rows = [list(row) for row in table]
     except TypeError:
         raise ValueError(f"{name} must be a sequence of rows (one per block), each a sequence of floats") from None
-    if any(v is None for row in rows for v in row):
-        raise ValueError(f"{name} contains None: separate missing/failed runs with split_failures first")
+    _refuse_missing([v for row in rows for v in row], name)
     if len({len(row) for row in rows}) > 1:
         raise ValueError(f"{name} must have the same number of values in every block (row)")
     x = np.asarray(rows, dtype=float)
     if x.ndim != 2:
         raise ValueError(f"{name} must be a 2-D table of floats (blocks x variants), got shape {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} contains NaN or inf: separate missing/failed runs with split_failures first")
-    return x
+    return _refuse_nonfinite(x, name)
 
 
 def _check_resamples(resamples: int) -> int:

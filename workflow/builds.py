@@ -58,6 +58,7 @@ from cnnlib.config import training_identity
 from cnnlib.results import claim_words
 from cnnlib.io import atomic_write_text, json_safe
 from cnnlib.runfiles import RUN_FILES, RunFileError, check_metrics, checksum, read_json_strict
+from workflow.experiments import identity_settings
 
 #: The record's format; a record of another format is refused (not guessed at).
 FORMAT = "cnnlib-build/1"
@@ -120,26 +121,11 @@ def workflow_code(repo) -> dict[str, dict[str, str]]:
     return {p.stem: stage_code([p], repo) for p in sorted((repo / "workflow" / "scripts").glob("*.py"))}
 
 
-def flat_settings(config: dict) -> dict:
-    """The settings that decide a run's numbers (:func:`cnnlib.config.training_identity`),
-    flattened to ``{"optimizer.lr": 0.015, ...}`` (lists stay values)."""
-    out = {}
-
-    def walk(node, prefix):
-        for key, value in node.items():
-            if isinstance(value, dict) and value:
-                walk(value, f"{prefix}{key}.")
-            else:
-                out[f"{prefix}{key}"] = value
-
-    walk(json.loads(training_identity(config)), "")
-    return out
-
-
 def _run_settings(config: dict) -> dict:
-    """:func:`flat_settings` without the data files' checksums, which the record holds once
-    (``data.sha256``); they are in the identity all the same."""
-    return {k: v for k, v in flat_settings(config).items() if not k.startswith(_DATA_KEY)}
+    """The settings that decide a run's numbers (:func:`workflow.experiments.identity_settings`)
+    without the data files' checksums, which the record holds once (``data.sha256``); they
+    are in the identity all the same."""
+    return {k: v for k, v in identity_settings(config).items() if not k.startswith(_DATA_KEY)}
 
 
 def _run_entry(results_root: Path, row: dict) -> dict:

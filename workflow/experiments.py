@@ -430,16 +430,24 @@ def pairing_key(v: Variant) -> str:
                       sort_keys=True)
 
 
+def flatten(node, prefix: str = ""):
+    """``(dotted key, value)`` of every leaf of a nested mapping: ``{"optimizer": {"lr": 0.1}}``
+    gives ``("optimizer.lr", 0.1)``; lists and empty mappings are leaves."""
+    for key, value in node.items():
+        if isinstance(value, dict) and value:
+            yield from flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def identity_settings(cfg: dict) -> dict:
+    """The settings of :func:`cnnlib.config.training_identity` (those that decide a run's
+    numbers), flattened: ``{"optimizer.lr": 0.015, ...}``."""
+    return dict(flatten(json.loads(training_identity(cfg))))
+
+
 #: Settings that never tell variants apart in a table (the run's plumbing).
 _PLUMBING = ("seed", "threads", "data.dir", "data.sha256", "eval.", "loss_window")
-
-
-def _flat(node, prefix=""):
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _flat(v, f"{prefix}{k}.")
-    else:
-        yield prefix[:-1], node
 
 
 def flat_settings(resolved: dict) -> dict:
@@ -448,7 +456,7 @@ def flat_settings(resolved: dict) -> dict:
     model = resolved["model"]
     kept = MODEL_SETTINGS.get(model["name"])
     out = {}
-    for k, v in _flat(resolved):
+    for k, v in flatten(resolved):
         if any(k == p or k.startswith(p) for p in _PLUMBING):
             continue
         if k.startswith("model.") and kept is not None and k[6:] not in kept and k != "model.name":

@@ -19,32 +19,19 @@ import errno
 import os
 from pathlib import Path
 
-from cnnlib.config import training_identity
 from cnnlib.runfiles import RUN_FILES, RunFileError, check_run
+from workflow.experiments import identity_settings
 
 
 class RunFolderError(ValueError):
     """A run folder the workflow cannot use; the message names it and the fix."""
 
 
-def _settings(identity: str) -> dict:
-    import json
-
-    def flat(node, prefix=""):
-        if isinstance(node, dict):
-            for k, v in node.items():
-                yield from flat(v, f"{prefix}{k}.")
-        else:
-            yield prefix[:-1], node
-
-    return dict(flat(json.loads(identity)))
-
-
 def settings_difference(recorded: dict, planned: dict) -> list[str]:
     """``key recorded value (planned value)`` for every training setting that differs between
     a run's recorded config and the one the plan gives it (seed included); the data's
     checksums as one item, ``data: other files``."""
-    a, b = _settings(training_identity(recorded)), _settings(training_identity(planned))
+    a, b = identity_settings(recorded), identity_settings(planned)
     out = []
     for k in sorted(set(a) | set(b)):
         if a.get(k, "unset") == b.get(k, "unset"):

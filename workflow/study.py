@@ -17,23 +17,13 @@ sets ``results`` itself; a profile's folder (``results/quick``) then goes inside
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
+
+from workflow.experiments import merge
 
 #: The keys that make up a study; the others are the machine's and the build's settings.
 STUDY_KEYS = ("study", "dataset", "defaults", "experiments", "seeds", "baseline", "architectures", "visual",
               "protocol_ablation", "reference", "report", "delta", "published_build")
-
-
-def merge(base: dict, override: dict) -> dict:
-    """``override`` merged into a copy of ``base`` key by key (Snakemake's ``update_config``)."""
-    out = copy.deepcopy(base)
-    for key, value in (override or {}).items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def is_study(config: dict) -> bool:
